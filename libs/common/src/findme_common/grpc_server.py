@@ -1,0 +1,132 @@
+"""Bootstrap for every gRPC service: health, reflection, request ids, graceful stop.
+
+Start-up work (pools, models, connections) runs *before* the gRPC server object is
+created, so a service may fork worker processes safely there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from findme_common.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
+from findme_common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class GrpcService:
+    """What a service tells the bootstrap about itself."""
+
+    name: str
+    settings: ServiceSettings
+    # Full gRPC service names, for health and reflection.
+    service_names: Sequence[str]
+    # Registers servicers; receives the health servicer for extra component statuses.
+    register: Callable[[grpc.aio.Server, health.aio.HealthServicer], None]
+    startup: Hook | None = None
+    shutdown: Hook | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _with_request_id(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Any]:
+    async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        metadata = dict(context.invocation_metadata() or ())
+        token = request_id_var.set(str(metadata.get(REQUEST_ID_HEADER, "")))
+        started = time.perf_counter()
+        try:
+            return await behavior(request, context)
+        finally:
+            log.debug(
+                "rpc finished",
+                extra={"method": method, "ms": round((time.perf_counter() - started) * 1000, 1)},
+            )
+            request_id_var.reset(token)
+
+    return wrapper
+
+
+class RequestIdInterceptor(grpc.aio.ServerInterceptor):
+    """Puts the caller's x-request-id into the logging context for the whole call."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        return grpc.unary_unary_rpc_method_handler(
+            _with_request_id(handler.unary_unary, handler_call_details.method),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+def server_options(settings: ServiceSettings) -> list[tuple[str, int]]:
+    age_ms = int(settings.max_connection_age * 1000)
+    return [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        ("grpc.max_connection_age_ms", age_ms),
+        ("grpc.max_connection_age_grace_ms", int(settings.shutdown_grace * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ]
+
+
+async def serve(service: GrpcService) -> None:
+    """Run ``service`` until SIGTERM/SIGINT, then drain in-flight calls and stop."""
+    settings = service.settings
+    if service.startup is not None:
+        await service.startup()
+
+    server = grpc.aio.server(
+        interceptors=[RequestIdInterceptor()], options=server_options(settings)
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    service.register(server, health_servicer)
+    reflection.enable_server_reflection(
+        [*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
+    port = server.add_insecure_port(settings.bind_address)
+    if port == 0:
+        raise SystemExit(f"{service.name}: cannot bind {settings.bind_address}")
+    await server.start()
+    for name in ("", *service.service_names):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving", extra={"address": f"{settings.host}:{port}"})
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+    log.info("shutting down", extra={"grace_s": settings.shutdown_grace})
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(settings.shutdown_grace)
+    if service.shutdown is not None:
+        await service.shutdown()
+    log.info("stopped")
+
+
+def run(build: Callable[[], GrpcService]) -> None:
+    """Entry point for ``python -m findme_<service>``."""
+    service = build()
+    configure_logging(service.name, service.settings.log_level)
+    asyncio.run(serve(service))
