@@ -1,0 +1,66 @@
+"""`make run`: the whole system on this machine, until Ctrl-C.
+
+DATABASE_URL / REDIS_URL use external servers instead of the embedded ones;
+FINDME_DATA_DIR moves the data folder (default ./.data); FINDME_GATEWAY_PORT
+moves the public port (default 8000).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from findme_devstack.stack import Stack, StackConfig, StackError
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    data_dir = Path(os.environ.get("FINDME_DATA_DIR", ".data")).resolve()
+    config = StackConfig(
+        data_dir=data_dir,
+        gateway_port=int(os.environ.get("FINDME_GATEWAY_PORT", "8000")),
+        database_url=os.environ.get("DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        env={k: v for k, v in os.environ.items() if k.startswith("FINDME_") and k.endswith("WORKERS")},
+    )
+    stack = Stack(config)
+    # SIGTERM (e.g. from a supervisor) stops the stack like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    print(f"findme: starting (data in {data_dir}, logs in {stack.log_dir}) ...", flush=True)
+    started = time.monotonic()
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"findme: failed to start: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    print(
+        f"findme: ready in {time.monotonic() - started:.0f} s\n"
+        f"  web:     {stack.url}/\n"
+        f"  health:  {stack.url}/health\n"
+        f"  organizer page: {stack.url}/organizer\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    try:
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        dead = [name for name, p in stack.processes.items() if p.poll() is not None]
+        print(f"findme: {', '.join(dead)} stopped unexpectedly; see {stack.log_dir}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nfindme: stopping ...", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+        print("findme: stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""The whole system as local processes: embedded (or external) PostgreSQL and Redis,
+migrations, then auth, events, selfie and the gateway, health-gated.
+
+`make run` and the integration tests both boot the system through ``Stack``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from findme_devstack import keys
+from findme_devstack.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
+
+log = logging.getLogger("findme.devstack")
+
+SERVICES = ("auth", "events", "selfie", "gateway")
+
+
+class StackError(RuntimeError):
+    """The system could not be started; the message says which part and why."""
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def pick_port(preferred: int | None) -> int:
+    """``preferred`` when it is free, else any free loopback port."""
+    if preferred and port_is_free(preferred):
+        return preferred
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    gateway_port: int | None = 8000
+    auth_port: int | None = 50051
+    events_port: int | None = 50052
+    selfie_port: int | None = 50053
+    # External servers; None means the embedded ones under data_dir.
+    database_url: str | None = None
+    redis_url: str | None = None
+    # Extra environment for every service (e.g. worker counts).
+    env: dict[str, str] = field(default_factory=dict)
+    startup_timeout: float = 240.0
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    database_url: str = ""
+    redis_url: str = ""
+    _postgres: EmbeddedPostgres | None = None
+    _redis: EmbeddedRedis | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.config.data_dir / "logs"
+
+    def target(self, service: str) -> str:
+        return f"dns:///127.0.0.1:{self.ports[service]}"
+
+    # --- start -----------------------------------------------------------------
+    def start(self) -> Stack:
+        try:
+            self._start_stores()
+            self._pick_ports()
+            self._migrate()
+            for service in SERVICES:
+                self._spawn(service)
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_stores(self) -> None:
+        cfg = self.config
+        if cfg.database_url:
+            self.database_url = cfg.database_url
+        else:
+            log.info("starting embedded PostgreSQL in %s", cfg.data_dir / "postgres")
+            self._postgres = start_postgres(cfg.data_dir / "postgres")
+            self.database_url = self._postgres.url("findme")
+        if cfg.redis_url:
+            self.redis_url = cfg.redis_url
+        else:
+            log.info("starting embedded Redis")
+            self._redis = start_redis(cfg.data_dir / "redis")
+            self.redis_url = self._redis.url
+
+    def _pick_ports(self) -> None:
+        cfg = self.config
+        preferred = {
+            "gateway": cfg.gateway_port,
+            "auth": cfg.auth_port,
+            "events": cfg.events_port,
+            "selfie": cfg.selfie_port,
+        }
+        for service, port in preferred.items():
+            self.ports[service] = pick_port(port)
+            if port and self.ports[service] != port:
+                log.warning("port %s busy, %s uses %s", port, service, self.ports[service])
+        if cfg.gateway_port and self.ports["gateway"] != cfg.gateway_port:
+            raise StackError(f"gateway port {cfg.gateway_port} is in use (set FINDME_GATEWAY_PORT)")
+
+    def service_env(self) -> dict[str, str]:
+        private_key, public_key = keys.load_or_create(self.config.data_dir / "keys")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FINDME_")}
+        env.update(
+            {
+                "FINDME_AUTH_PORT": str(self.ports["auth"]),
+                "FINDME_AUTH_REDIS_URL": self.redis_url,
+                "FINDME_AUTH_TOKEN_PRIVATE_KEY": private_key,
+                "FINDME_EVENTS_PORT": str(self.ports["events"]),
+                "FINDME_EVENTS_DATABASE_URL": self.database_url,
+                "FINDME_EVENTS_REDIS_URL": self.redis_url,
+                "FINDME_EVENTS_SELFIE_TARGET": self.target("selfie"),
+                "FINDME_SELFIE_PORT": str(self.ports["selfie"]),
+                "FINDME_GATEWAY_PORT": str(self.ports["gateway"]),
+                "FINDME_GATEWAY_AUTH_TARGET": self.target("auth"),
+                "FINDME_GATEWAY_EVENTS_TARGET": self.target("events"),
+                "FINDME_GATEWAY_SELFIE_TARGET": self.target("selfie"),
+                "FINDME_GATEWAY_REDIS_URL": self.redis_url,
+                "FINDME_GATEWAY_TOKEN_PUBLIC_KEY": public_key,
+            }
+        )
+        env.update(self.config.env)
+        return env
+
+    def _migrate(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / "migrate.log"
+        with log_path.open("wb") as out:
+            result = subprocess.run(
+                [sys.executable, "-m", "findme_events.migrate"],
+                env=self.service_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=120,
+                check=False,
+            )
+        if result.returncode != 0:
+            raise StackError(f"migrations failed:\n{tail(log_path)}")
+
+    def _spawn(self, service: str) -> None:
+        log_path = self.log_dir / f"{service}.log"
+        out = log_path.open("ab")
+        # Own session per service: stop() can signal the whole group, pool workers included.
+        self.processes[service] = subprocess.Popen(
+            [sys.executable, "-m", f"findme_{service}"],
+            env=self.service_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        out.close()
+
+    def health(self, timeout: float = 3.0) -> httpx.Response:
+        return httpx.get(f"{self.url}/health", timeout=timeout)
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.config.startup_timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            for service, process in self.processes.items():
+                if process.poll() is not None:
+                    raise StackError(
+                        f"{service} exited with code {process.returncode}:\n"
+                        f"{tail(self.log_dir / f'{service}.log')}"
+                    )
+            try:
+                response = self.health()
+                if response.status_code == 200:
+                    return
+                last = response.text
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.5)
+        raise StackError(f"not healthy after {self.config.startup_timeout:.0f} s: {last}")
+
+    # --- stop ------------------------------------------------------------------
+    def stop(self, grace: float = 15.0) -> None:
+        """SIGTERM every service (they drain in-flight calls), then kill leftovers."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            # Whatever is left in the group (e.g. pool workers) goes too.
+            _signal_group(process, signal.SIGKILL)
+            if process.poll() is None:
+                process.wait()
+        self.processes.clear()
+        if self._redis is not None:
+            self._redis.stop()
+            self._redis = None
+        if self._postgres is not None:
+            self._postgres.stop()
+            self._postgres = None
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return f"(no log at {path})"

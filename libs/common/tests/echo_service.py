@@ -1,0 +1,43 @@
+"""A tiny service on the shared bootstrap, run as a subprocess by the tests.
+
+Method /test.Echo/RequestId answers with the request id it saw; /test.Echo/Slow
+sleeps for the number of seconds in the request before answering "done".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import grpc
+from grpc_health.v1 import health
+
+from findme_common.grpc_server import GrpcService, run
+from findme_common.logging import request_id_var
+from findme_common.settings import ServiceSettings
+
+
+async def request_id(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    return request_id_var.get().encode()
+
+
+async def slow(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    await asyncio.sleep(float(request.decode()))
+    return b"done"
+
+
+def register(server: grpc.aio.Server, health_servicer: health.aio.HealthServicer) -> None:
+    handlers = {
+        "RequestId": grpc.unary_unary_rpc_method_handler(request_id),
+        "Slow": grpc.unary_unary_rpc_method_handler(slow),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("test.Echo", handlers),))
+
+
+def build() -> GrpcService:
+    settings = ServiceSettings(port=int(sys.argv[1]), shutdown_grace=5.0)
+    return GrpcService(name="echo", settings=settings, service_names=["test.Echo"], register=register)
+
+
+if __name__ == "__main__":
+    run(build)
