@@ -1,0 +1,66 @@
+"""The events service's settings, read from FINDME_EVENTS_* environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from findme_common.settings import ServiceSettings, load_settings
+
+_ASYNC_SCHEME = "postgresql+asyncpg://"
+_PLAIN_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://", "postgresql+psycopg2://")
+
+
+def async_database_url(url: str) -> str:
+    """``url`` with the asyncpg driver, whichever PostgreSQL spelling it came in."""
+    if url.startswith(_ASYNC_SCHEME):
+        return url
+    for scheme in _PLAIN_SCHEMES:
+        if url.startswith(scheme):
+            return _ASYNC_SCHEME + url[len(scheme) :]
+    raise ValueError("must be a postgresql:// or postgresql+asyncpg:// URL")
+
+
+class EventsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="FINDME_EVENTS_", extra="ignore", frozen=True)
+
+    port: int = 50052
+    # Required: the service owns every table and cannot do anything without them.
+    database_url: str
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Photo analysis (selfie.AnalyzePhoto) goes through this target.
+    selfie_target: str = "dns:///127.0.0.1:50053"
+
+    # face_recognition's own default; per-event values override it.
+    default_match_tolerance: float = Field(default=0.6, gt=0.0, le=2.0)
+    default_retention_days: int = Field(default=30, ge=1)
+
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    # Recycle before typical proxy/NAT idle cut-offs.
+    db_pool_recycle: float = Field(default=1800.0, gt=0)
+
+    # Event-code cache: Redis holds entries for minutes; the in-process layer is
+    # shorter because other instances cannot invalidate it.
+    event_cache_ttl: float = Field(default=300.0, gt=0)
+    event_cache_negative_ttl: float = Field(default=10.0, gt=0)
+    event_cache_local_ttl: float = Field(default=30.0, gt=0)
+    event_cache_local_size: int = Field(default=4096, ge=1)
+    # Redis must never slow a lookup down much: short timeouts, then Postgres.
+    redis_timeout: float = Field(default=0.25, gt=0)
+    # After a Redis failure, skip it for this long instead of paying a timeout per call.
+    redis_retry_after: float = Field(default=2.0, ge=0)
+
+    health_interval: float = Field(default=2.0, gt=0)
+    # The selfie service stores <= 200 KB; leave headroom but refuse anything absurd.
+    max_selfie_bytes: int = Field(default=1024 * 1024, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str) -> str:
+        return async_database_url(value.strip())
+
+
+def get_settings() -> EventsSettings:
+    return load_settings(EventsSettings)

@@ -1,0 +1,185 @@
+"""Tables of the events service. Migrations in ``migrations/`` create exactly these;
+a test compares the two."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ENCODING_DIMENSIONS = 128
+PHOTO_STATUSES = ("pending", "processing", "done", "failed")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Organizer(Base):
+    __tablename__ = "organizers"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    email: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organizers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    code: Mapped[str] = mapped_column(String(8), nullable=False, unique=True)
+    match_tolerance: Mapped[float] = mapped_column(Double, nullable=False)
+    retention_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Attendee(Base):
+    __tablename__ = "attendees"
+    # The unique index is the arbiter between racing registrations, serves the
+    # availability EXISTS and the login lookup, and covers the event_id foreign key.
+    __table_args__ = (UniqueConstraint("event_id", "username_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("events.id", ondelete="CASCADE"), nullable=False
+    )
+    username: Mapped[str] = mapped_column(Text, nullable=False)
+    username_key: Mapped[str] = mapped_column(Text, nullable=False)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Selfie(Base):
+    __tablename__ = "selfies"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("attendees.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    encoding: Mapped[list[float]] = mapped_column(Vector(ENCODING_DIMENSIONS), nullable=False)
+    face_top: Mapped[int] = mapped_column(Integer, nullable=False)
+    face_right: Mapped[int] = mapped_column(Integer, nullable=False)
+    face_bottom: Mapped[int] = mapped_column(Integer, nullable=False)
+    face_left: Mapped[int] = mapped_column(Integer, nullable=False)
+    stored_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    consented_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    __table_args__ = (
+        # Re-uploading the same file to an event is a no-op, not a second photo.
+        UniqueConstraint("event_id", "content_hash"),
+        CheckConstraint(
+            "status IN ('pending', 'processing', 'done', 'failed')", name="status_known"
+        ),
+        # Progress counts per event and status.
+        Index("ix_photos_event_id_status", "event_id", "status"),
+        # Workers claim the oldest pending photos; the partial index stays tiny.
+        Index("ix_photos_pending", "id", postgresql_where=text("status = 'pending'")),
+        # Expired claims of crashed workers are found by lease time.
+        Index(
+            "ix_photos_processing_lease",
+            "lease_until",
+            postgresql_where=text("status = 'processing'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("events.id", ondelete="CASCADE"), nullable=False
+    )
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    storage_key: Mapped[str] = mapped_column(Text, nullable=False)
+    content_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Face(Base):
+    __tablename__ = "faces"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("photos.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    # Denormalised so matching a selfie scans one event's faces without a join.
+    event_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    top: Mapped[int] = mapped_column(Integer, nullable=False)
+    right: Mapped[int] = mapped_column(Integer, nullable=False)
+    bottom: Mapped[int] = mapped_column(Integer, nullable=False)
+    left: Mapped[int] = mapped_column(Integer, nullable=False)
+    encoding: Mapped[list[float]] = mapped_column(Vector(ENCODING_DIMENSIONS), nullable=False)
+
+
+class Match(Base):
+    __tablename__ = "matches"
+    __table_args__ = (
+        UniqueConstraint("attendee_id", "photo_id"),
+        # "My photos", newest first, keyset-paginated.
+        Index(
+            "ix_matches_attendee_id_detected_at",
+            "attendee_id",
+            text("detected_at DESC"),
+            text("photo_id DESC"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("attendees.id", ondelete="CASCADE"), nullable=False
+    )
+    photo_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("photos.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    face_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("faces.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    distance: Mapped[float] = mapped_column(Double, nullable=False)
+    detected_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
