@@ -48,6 +48,11 @@ def _with_request_id(behavior: Callable[..., Awaitable[Any]], method: str) -> Ca
         started = time.perf_counter()
         try:
             return await behavior(request, context)
+        except Exception:
+            # Refusals (context.abort) and failures alike: one line with the caller's id.
+            code = context.code() if hasattr(context, "code") else None
+            log.info("rpc refused", extra={"method": method, "code": str(code)})
+            raise
         finally:
             log.debug(
                 "rpc finished",
