@@ -1,0 +1,59 @@
+"""Selfie service settings (env prefix FINDME_SELFIE_)."""
+
+from __future__ import annotations
+
+import os
+
+from findme_common.settings import ServiceSettings
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+
+def _cpu_count() -> int:
+    return os.cpu_count() or 1
+
+
+class SelfieSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="FINDME_SELFIE_", extra="ignore", frozen=True)
+
+    port: int = 50053
+
+    # Worker processes doing dlib work (dlib holds the GIL, so threads would not help).
+    workers: int = Field(default_factory=_cpu_count, ge=1)
+    # Jobs allowed to wait beyond the busy workers; past that, callers get `overloaded`
+    # at once instead of queueing into their deadline. None means 2 * workers.
+    queue_limit: int | None = Field(default=None, ge=0)
+
+    max_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
+    max_pixels: int = Field(default=50_000_000, ge=1)
+
+    selfie_detect_max_side: int = Field(default=800, ge=64)
+    selfie_store_max_side: int = Field(default=600, ge=64)
+    selfie_target_bytes: int = Field(default=200_000, ge=10_000)
+    # Smallest accepted face width, in pixels of the detection copy.
+    min_face_px: int = Field(default=60, ge=1)
+    # Faces narrower than this fraction of the largest one are treated as bystanders
+    # in the background of a selfie rather than a second subject.
+    background_face_ratio: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Refuse a selfie face when more than this fraction of the detector's box lies
+    # outside the frame. Measured on ../shared/faces: up to ~0.25 outside the encoding
+    # stays within 0.31 of the uncut face; at ~0.33 it drifts to 0.56-0.66, i.e. no
+    # longer the same person at tolerance 0.6.
+    max_face_outside: float = Field(default=0.3, ge=0.0, le=1.0)
+
+    photo_detect_max_side: int = Field(default=1600, ge=64)
+    photo_detect_upsample: int = Field(default=1, ge=0, le=2)
+    display_max_side: int = Field(default=1600, ge=64)
+    thumbnail_max_side: int = Field(default=320, ge=32)
+    display_jpeg_quality: int = Field(default=82, ge=30, le=95)
+    thumbnail_jpeg_quality: int = Field(default=78, ge=30, le=95)
+
+    @model_validator(mode="after")
+    def _store_not_larger_than_detect(self) -> SelfieSettings:
+        if self.selfie_store_max_side > self.selfie_detect_max_side:
+            raise ValueError("selfie_store_max_side must not exceed selfie_detect_max_side")
+        return self
+
+    @property
+    def effective_queue_limit(self) -> int:
+        return 2 * self.workers if self.queue_limit is None else self.queue_limit

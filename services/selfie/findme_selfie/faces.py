@@ -1,0 +1,109 @@
+"""Face detection (dlib HOG) and 128-d encodings (face_recognition).
+
+Importing this module loads dlib's models, so only worker processes import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dlib
+import face_recognition
+import numpy as np
+from face_recognition import api as fr_api
+
+from findme_selfie.errors import ImageRejected
+
+# The same HOG detector face_recognition.face_locations uses; called directly because
+# face_locations clips boxes to the frame, and the unclipped box tells how much of a
+# face lies outside it.
+_detector = fr_api.face_detector
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face in the coordinates of the image it was found in."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+    # Share of the detector's box that lies outside the frame (0 for a whole face).
+    outside: float
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def css(self) -> tuple[int, int, int, int]:
+        return (self.top, self.right, self.bottom, self.left)
+
+    def scaled(self, factor_x: float, factor_y: float) -> Face:
+        return Face(
+            top=round(self.top * factor_y),
+            right=round(self.right * factor_x),
+            bottom=round(self.bottom * factor_y),
+            left=round(self.left * factor_x),
+            outside=self.outside,
+        )
+
+
+def _to_face(rect: dlib.rectangle, width: int, height: int) -> Face:
+    top, right = max(rect.top(), 0), min(rect.right(), width)
+    bottom, left = min(rect.bottom(), height), max(rect.left(), 0)
+    area = max(1, rect.width() * rect.height())
+    inside = max(0, right - left) * max(0, bottom - top)
+    return Face(top, right, bottom, left, outside=round(1.0 - inside / area, 3))
+
+
+def detect(pixels: np.ndarray, upsample: int) -> list[Face]:
+    height, width = pixels.shape[:2]
+    return [_to_face(rect, width, height) for rect in _detector(pixels, upsample)]
+
+
+def detect_selfie_faces(pixels: np.ndarray) -> tuple[list[Face], bool]:
+    """Faces at upsample 0, retrying at 1 only when none was found (4x the cost)."""
+    faces = detect(pixels, 0)
+    if faces:
+        return faces, False
+    return detect(pixels, 1), True
+
+
+def choose_selfie_face(
+    faces: list[Face], *, min_face_px: int, background_ratio: float, max_outside: float
+) -> Face:
+    """The one subject of a selfie, or the reason there is none."""
+    if not faces:
+        raise ImageRejected("no_face", "no face was found in the image")
+    subject = max(faces, key=lambda face: face.width)
+    # Bystanders far smaller than the subject do not make it a group photo.
+    others = [f for f in faces if f is not subject and f.width >= background_ratio * subject.width]
+    if others:
+        raise ImageRejected(
+            "multiple_faces", f"{len(others) + 1} faces were found; the selfie needs exactly one"
+        )
+    if subject.outside > max_outside:
+        raise ImageRejected("face_cut_off", "the face is cut off by the edge of the image")
+    if subject.width < min_face_px:
+        raise ImageRejected(
+            "face_too_small", f"the face is {subject.width} px wide; at least {min_face_px} needed"
+        )
+    return subject
+
+
+def encode(pixels: np.ndarray, faces: list[Face]) -> list[list[float]]:
+    """One 128-d encoding per face, in the order given."""
+    if not faces:
+        return []
+    encodings = face_recognition.face_encodings(
+        pixels, known_face_locations=[face.css for face in faces]
+    )
+    return [encoding.astype(np.float32).tolist() for encoding in encodings]
+
+
+def warm_up() -> None:
+    """Run each model once so the first real request does not pay for lazy setup."""
+    pixels = np.zeros((64, 64, 3), dtype=np.uint8)
+    detect(pixels, 0)
+    face_recognition.face_encodings(pixels, known_face_locations=[(8, 56, 56, 8)])

@@ -1,0 +1,83 @@
+"""The two jobs a worker process runs: bytes in, JPEGs, boxes and encodings out."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from findme_selfie import faces, images
+from findme_selfie.config import SelfieSettings
+from findme_selfie.faces import Face
+from findme_selfie.schemas import Box, PhotoFace, PhotoResult, SelfieResult
+
+
+def _box(face: Face) -> Box:
+    return Box(top=face.top, right=face.right, bottom=face.bottom, left=face.left)
+
+
+def process_selfie(data: bytes, settings: SelfieSettings) -> SelfieResult:
+    """Validate a selfie: exactly one whole, big enough face; store a small JPEG."""
+    decoded = images.decode(
+        data,
+        max_bytes=settings.max_bytes,
+        max_pixels=settings.max_pixels,
+        max_side=settings.selfie_detect_max_side,
+    )
+    detection = decoded.image
+    pixels = np.asarray(detection)
+    found, upsampled = faces.detect_selfie_faces(pixels)
+    face = faces.choose_selfie_face(
+        found,
+        min_face_px=settings.min_face_px,
+        background_ratio=settings.background_face_ratio,
+        max_outside=settings.max_face_outside,
+    )
+    (encoding,) = faces.encode(pixels, [face])
+
+    stored = images.resize_small(detection, settings.selfie_store_max_side)
+    compressed = images.compress_to_target(stored, target_bytes=settings.selfie_target_bytes)
+    stored_face = face.scaled(
+        compressed.width / detection.width, compressed.height / detection.height
+    )
+    return SelfieResult(
+        jpeg=compressed.data,
+        width=compressed.width,
+        height=compressed.height,
+        face=_box(stored_face),
+        encoding=encoding,
+        source_format=decoded.source_format,
+        source_width=decoded.source_width,
+        source_height=decoded.source_height,
+        face_width=face.width,
+        upsampled=upsampled,
+        jpeg_quality=compressed.quality,
+    )
+
+
+def analyze_photo(data: bytes, settings: SelfieSettings) -> PhotoResult:
+    """Every face of an event photo, plus its display copy and thumbnail."""
+    decoded = images.decode(
+        data,
+        max_bytes=settings.max_bytes,
+        max_pixels=settings.max_pixels,
+        max_side=max(settings.photo_detect_max_side, settings.display_max_side),
+    )
+    detection = images.downscale(decoded.image, settings.photo_detect_max_side)
+    pixels = np.asarray(detection)
+    # Group shots have small faces: upsampling finds them at several times the cost.
+    found = faces.detect(pixels, settings.photo_detect_upsample)
+    encodings = faces.encode(pixels, found)
+
+    display = images.downscale(decoded.image, settings.display_max_side)
+    scale_x, scale_y = display.width / detection.width, display.height / detection.height
+    thumbnail = images.resize_small(display, settings.thumbnail_max_side)
+    return PhotoResult(
+        display_jpeg=images.encode_jpeg(display, settings.display_jpeg_quality),
+        display_width=display.width,
+        display_height=display.height,
+        thumbnail_jpeg=images.encode_jpeg(thumbnail, settings.thumbnail_jpeg_quality),
+        faces=[
+            PhotoFace(box=_box(face.scaled(scale_x, scale_y)), encoding=encoding)
+            for face, encoding in zip(found, encodings, strict=True)
+        ],
+        source_format=decoded.source_format,
+    )

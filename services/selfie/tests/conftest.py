@@ -1,0 +1,147 @@
+"""A real selfie gRPC server with a real process pool, and hand-made hostile inputs."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pillow_heif
+import pytest
+from findme.selfie.v1 import selfie_pb2_grpc
+from findme_common.grpc_server import RequestIdInterceptor, server_options
+from findme_selfie.config import SelfieSettings
+from findme_selfie.pool import WorkerPool
+from findme_selfie.server import build
+from grpc_health.v1 import health, health_pb2_grpc
+from PIL import Image
+
+
+@dataclass
+class RunningSelfie:
+    stub: selfie_pb2_grpc.SelfieServiceStub
+    pool: WorkerPool
+    settings: SelfieSettings
+
+
+@asynccontextmanager
+async def running_selfie(**overrides: object) -> AsyncIterator[RunningSelfie]:
+    """The service as ``serve`` builds it (pool started first), on a free loopback port."""
+    settings = SelfieSettings(host="127.0.0.1", port=0, **overrides)  # type: ignore[arg-type]
+    service = build(settings)
+    assert service.startup is not None and service.shutdown is not None
+    await service.startup()
+    server = grpc.aio.server(
+        interceptors=[RequestIdInterceptor()], options=server_options(settings)
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    service.register(server, health_servicer)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    channel = grpc.aio.insecure_channel(
+        f"127.0.0.1:{port}",
+        options=[
+            ("grpc.max_receive_message_length", settings.max_message_bytes),
+            ("grpc.max_send_message_length", settings.max_message_bytes),
+        ],
+    )
+    try:
+        yield RunningSelfie(
+            selfie_pb2_grpc.SelfieServiceStub(channel), service.extra["pool"], settings
+        )
+    finally:
+        await channel.close()
+        await server.stop(None)
+        await service.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def selfie() -> AsyncIterator[RunningSelfie]:
+    async with running_selfie(workers=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def read_face(faces_dir: Path) -> Callable[[str], bytes]:
+    return lambda name: (faces_dir / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def start_selfie() -> Callable[..., AbstractAsyncContextManager[RunningSelfie]]:
+    """Starts a dedicated server with settings overrides (e.g. workers=1)."""
+    return running_selfie
+
+
+class Samples:
+    """Hand-made inputs, built in the test rather than stored."""
+
+    @staticmethod
+    def _chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    @staticmethod
+    def png_bytes(
+        width: int, height: int, *, bit_depth: int, color_type: int, rows: bytes
+    ) -> bytes:
+        """A PNG written by hand, for what PIL will not write (16-bit RGB, lying headers)."""
+        header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + Samples._chunk(b"IHDR", header)
+            + Samples._chunk(b"IDAT", zlib.compress(rows, 9))
+            + Samples._chunk(b"IEND", b"")
+        )
+
+    @staticmethod
+    def png_16bit_rgb(image: Image.Image) -> bytes:
+        """``image`` as a 48-bit (16 bits per channel) PNG."""
+        rgb = image.convert("RGB")
+        rows = bytearray()
+        for y in range(rgb.height):
+            rows.append(0)  # filter: none
+            for r, g, b in (rgb.getpixel((x, y)) for x in range(rgb.width)):  # type: ignore[misc]
+                rows += struct.pack(">HHH", r * 257, g * 257, b * 257)
+        return Samples.png_bytes(
+            rgb.width, rgb.height, bit_depth=16, color_type=2, rows=bytes(rows)
+        )
+
+    @staticmethod
+    def png_bomb(side: int = 20000) -> bytes:
+        """A tiny file claiming ``side`` x ``side`` pixels: its IHDR is patched, CRC fixed."""
+        small = io.BytesIO()
+        Image.new("L", (8, 8)).save(small, "PNG")
+        data = bytearray(small.getvalue())
+        ihdr_at = data.index(b"IHDR")
+        data[ihdr_at + 4 : ihdr_at + 12] = struct.pack(">II", side, side)
+        crc = zlib.crc32(bytes(data[ihdr_at : ihdr_at + 17]))
+        data[ihdr_at + 17 : ihdr_at + 21] = struct.pack(">I", crc)
+        return bytes(data)
+
+    @staticmethod
+    def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
+        out = io.BytesIO()
+        if fmt == "HEIF":
+            pillow_heif.register_heif_opener()
+        image.save(out, fmt, **params)
+        return out.getvalue()
+
+    @staticmethod
+    def exif_rotated_jpeg(image: Image.Image) -> bytes:
+        """Pixels stored turned a quarter, with EXIF Orientation=6 telling viewers to undo it."""
+        stored = image.convert("RGB").transpose(Image.Transpose.ROTATE_90)
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        return Samples.encode(stored, "JPEG", quality=92, exif=exif.tobytes())
+
+
+@pytest.fixture(scope="session")
+def samples() -> type[Samples]:
+    return Samples
