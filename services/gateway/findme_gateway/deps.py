@@ -1,0 +1,109 @@
+"""Request dependencies as ``Annotated`` aliases: backends, settings, the caller's
+identity from the bearer token, the client address and rate limits."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from findme_gateway.clients import Backends
+from findme_gateway.config import GatewaySettings
+from findme_gateway.errors import ApiError
+from findme_gateway.ratelimit import RateLimiter
+from findme_gateway.tokens import InvalidToken, Principal, Role, TokenVerifier
+
+log = logging.getLogger(__name__)
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+def get_backends(request: Request) -> Backends:
+    backends: Backends = request.app.state.backends
+    return backends
+
+
+def get_client_address(request: Request) -> str:
+    # Already the real client when the peer is a trusted proxy (ProxyHeadersMiddleware).
+    return request.client.host if request.client else "unknown"
+
+
+SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
+BackendsDep = Annotated[Backends, Depends(get_backends)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, role: Role
+) -> Principal:
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise ApiError(
+                401,
+                "invalid_token",
+                "Use 'Authorization: Bearer <token>'.",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        raise ApiError(401, "missing_token", "Log in first.", headers=_CHALLENGE)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        return verifier.verify(credentials.credentials, role=role)
+    except InvalidToken as exc:
+        log.info("token refused", extra={"reason": str(exc), "role": role.value})
+        raise ApiError(
+            401,
+            "invalid_token",
+            "The access token is invalid or expired; log in again.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+
+
+def current_attendee(request: Request, credentials: BearerCredentials) -> Principal:
+    return _authenticate(request, credentials, Role.ATTENDEE)
+
+
+def current_organizer(request: Request, credentials: BearerCredentials) -> Principal:
+    return _authenticate(request, credentials, Role.ORGANIZER)
+
+
+CurrentAttendee = Annotated[Principal, Depends(current_attendee)]
+CurrentOrganizer = Annotated[Principal, Depends(current_organizer)]
+
+
+class RateLimit:
+    """Dependency counting the request against ``bucket`` for the client address."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    async def __call__(
+        self, request: Request, settings: SettingsDep, client: ClientAddress
+    ) -> None:
+        if not settings.rate_limit_enabled:
+            return
+        limiter: RateLimiter = request.app.state.rate_limiter
+        limit: int = getattr(settings, f"{self.bucket}_rate_limit")
+        decision = await limiter.hit(
+            self.bucket, client, limit=limit, window=settings.rate_limit_window
+        )
+        if not decision.allowed:
+            raise ApiError(
+                429,
+                "rate_limited",
+                "Too many requests from this address; slow down.",
+                headers={"Retry-After": str(decision.retry_after)},
+            )
+
+
+LoginRateLimit = Depends(RateLimit("login"))
+RegisterRateLimit = Depends(RateLimit("register"))
+UploadRateLimit = Depends(RateLimit("upload"))

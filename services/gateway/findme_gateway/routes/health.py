@@ -1,0 +1,20 @@
+"""GET /health: 200 when every component answers, 503 otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from findme_gateway import health
+from findme_gateway.deps import BackendsDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def get_health(backends: BackendsDep) -> JSONResponse:
+    report: dict[str, Any] = await health.check(backends)
+    status = 200 if report["status"] == health.OK else 503
+    return JSONResponse(report, status_code=status, headers={"Cache-Control": "no-store"})

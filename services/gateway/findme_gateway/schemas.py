@@ -1,0 +1,107 @@
+"""Typed shapes of the public HTTP API (DESIGN.md section 7). Shapes only.
+
+Bounds here only keep absurd input away from the backends; the events and auth
+services own the real rules (code format, username policy, password length).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, StringConstraints
+
+EventCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
+# Passwords are taken verbatim (no stripping); new ones have a minimum length.
+NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+EventName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CheckEventCodeIn(BaseModel):
+    event_code: EventCode
+
+
+class CheckAvailabilityIn(BaseModel):
+    event_code: EventCode
+    username: Username
+
+
+class RegisterIn(BaseModel):
+    event_code: EventCode
+    username: Username
+    password: NewPassword
+
+
+class LoginIn(BaseModel):
+    event_code: EventCode
+    username: Username
+    password: Password
+
+
+class OrganizerSignUpIn(BaseModel):
+    email: Email
+    password: NewPassword
+
+
+class OrganizerLoginIn(BaseModel):
+    email: Email
+    password: Password
+
+
+class CreateEventIn(BaseModel):
+    name: EventName
+
+
+class EventSummary(BaseModel):
+    id: int
+    name: str
+
+
+class CheckEventCodeOut(BaseModel):
+    valid: bool
+    event: EventSummary | None
+
+
+class CheckAvailabilityOut(BaseModel):
+    username_taken: bool
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class AttendeeOut(BaseModel):
+    id: int
+    username: str
+
+
+class RegisterOut(TokenOut):
+    attendee: AttendeeOut
+
+
+class EventOut(BaseModel):
+    id: int
+    code: str
+    name: str
+
+
+class FaceBoxOut(BaseModel):
+    top: int
+    right: int
+    bottom: int
+    left: int
+
+
+class SelfieOut(BaseModel):
+    face: FaceBoxOut
+    stored_bytes: int
+    matches: int

@@ -1,0 +1,46 @@
+"""Selfie upload: the selfie service checks and encodes the image, the events
+service stores it and recomputes the attendee's matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from findme.events.v1 import events_pb2
+from findme.selfie.v1 import selfie_pb2
+
+from findme_gateway.clients import Backends
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSelfie:
+    top: int
+    right: int
+    bottom: int
+    left: int
+    stored_bytes: int
+    matches: int
+
+
+async def upload_selfie(*, backends: Backends, attendee_id: int, image: bytes) -> SavedSelfie:
+    processed: selfie_pb2.ProcessSelfieResponse = await backends.selfie.ProcessSelfie(
+        selfie_pb2.ProcessSelfieRequest(image=image), timeout=backends.deadlines.selfie
+    )
+    box = processed.face
+    saved: events_pb2.SaveSelfieResponse = await backends.events.SaveSelfie(
+        events_pb2.SaveSelfieRequest(
+            attendee_id=attendee_id,
+            jpeg=processed.jpeg,
+            encoding=processed.encoding,
+            face=events_pb2.FaceBox(top=box.top, right=box.right, bottom=box.bottom, left=box.left),
+        ),
+        # Matching runs inside this call; give it the image-work budget.
+        timeout=backends.deadlines.selfie,
+    )
+    return SavedSelfie(
+        top=box.top,
+        right=box.right,
+        bottom=box.bottom,
+        left=box.left,
+        stored_bytes=saved.stored_bytes,
+        matches=saved.matches,
+    )
