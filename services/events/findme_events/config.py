@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from findme_common.settings import ServiceSettings, load_settings
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
-
-from findme_common.settings import ServiceSettings, load_settings
 
 _ASYNC_SCHEME = "postgresql+asyncpg://"
 _PLAIN_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://", "postgresql+psycopg2://")
@@ -52,6 +51,8 @@ class EventsSettings(ServiceSettings):
     # After a Redis failure, skip it for this long instead of paying a timeout per call.
     redis_retry_after: float = Field(default=2.0, ge=0)
 
+    # How long ``migrate`` waits for the database to accept connections.
+    migrate_wait: float = Field(default=30.0, ge=0)
     health_interval: float = Field(default=2.0, gt=0)
     # The selfie service stores <= 200 KB; leave headroom but refuse anything absurd.
     max_selfie_bytes: int = Field(default=1024 * 1024, ge=1)

@@ -35,9 +35,9 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-async def wait_for_database(engine: AsyncEngine, *, timeout: float = 30.0) -> None:
-    """Return once ``SELECT 1`` succeeds; raise the last error after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+async def wait_for_database(engine: AsyncEngine, *, patience: float = 30.0) -> None:
+    """Return once ``SELECT 1`` succeeds; raise the last error after ``patience`` seconds."""
+    deadline = time.monotonic() + patience
     while True:
         try:
             async with engine.connect() as connection:
@@ -59,7 +59,7 @@ async def upgrade(database_url: str, *, revision: str = "head", wait: float = 30
     config = alembic_config(database_url)
     engine = create_async_engine(config.attributes["database_url"], poolclass=pool.NullPool)
     try:
-        await wait_for_database(engine, timeout=wait)
+        await wait_for_database(engine, patience=wait)
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade_on, config, revision)
     finally:
@@ -70,7 +70,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     try:
-        asyncio.run(upgrade(settings.database_url))
+        asyncio.run(upgrade(settings.database_url, wait=settings.migrate_wait))
     except (OSError, SQLAlchemyError, CommandError) as exc:
         sys.stderr.write(f"findme_events.migrate: migration failed: {exc}\n")
         return 1

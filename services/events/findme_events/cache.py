@@ -1,0 +1,204 @@
+"""Event-code lookups: a small in-process TTL cache in front of Redis in front of
+Postgres.
+
+Everyone joining an event types the same code, so lookups are very hot and almost
+never change. Unknown codes are cached briefly too (typos, guessing). Redis is an
+accelerator only: when it fails, lookups go to Postgres, a warning is logged, and
+Redis is left alone for a moment instead of costing a timeout on every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from findme_events.schemas import EventRecord
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX: Final = "findme:events:code:"
+_ABSENT: Final = "null"
+_REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+
+Loader = Callable[[str], Awaitable[EventRecord | None]]
+
+
+class _Miss:
+    pass
+
+
+_MISS: Final = _Miss()
+
+
+class LocalTTLCache:
+    """Bounded LRU whose entries expire; values may be None (cached absence)."""
+
+    def __init__(self, max_size: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_size = max_size
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, EventRecord | None]] = OrderedDict()
+
+    def get(self, key: str) -> EventRecord | _Miss | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return _MISS
+        expires_at, value = entry
+        if expires_at <= self._clock():
+            del self._entries[key]
+            return _MISS
+        self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: EventRecord | None, ttl: float) -> None:
+        self._entries[key] = (self._clock() + ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_size:
+            self._entries.popitem(last=False)
+
+    def pop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class EventCache:
+    """``get(code)`` -> the event or None; ``invalidate(code)`` after an event changes."""
+
+    def __init__(
+        self,
+        *,
+        redis: Redis | None,
+        load: Loader,
+        ttl: float = 300.0,
+        negative_ttl: float = 10.0,
+        local_ttl: float = 30.0,
+        local_size: int = 4096,
+        redis_retry_after: float = 2.0,
+    ) -> None:
+        self._redis = redis
+        self._load = load
+        self.ttl = ttl
+        self.negative_ttl = negative_ttl
+        self.local_ttl = local_ttl
+        self.local = LocalTTLCache(local_size)
+        self._redis_retry_after = redis_retry_after
+        self._redis_skip_until = 0.0
+        self._redis_failing = False
+        # One fetch per code at a time: a crowd arriving together hits the cache
+        # on the same code in the same millisecond.
+        self._inflight: dict[str, asyncio.Future[EventRecord | None]] = {}
+        # Bumped on invalidation so a fetch that started before it is not stored.
+        self._generation = 0
+        self.stats: Counter[str] = Counter()
+
+    async def get(self, code: str) -> EventRecord | None:
+        cached = self.local.get(code)
+        if not isinstance(cached, _Miss):
+            self.stats["local_hit"] += 1
+            return cached
+        self.stats["local_miss"] += 1
+        future = self._inflight.get(code)
+        if future is None:
+            future = asyncio.ensure_future(self._fetch(code))
+            self._inflight[code] = future
+            future.add_done_callback(lambda done: self._forget(code, done))
+        # Shielded: one caller's cancellation must not cancel everyone's fetch.
+        return await asyncio.shield(future)
+
+    def _forget(self, code: str, done: asyncio.Future[EventRecord | None]) -> None:
+        if self._inflight.get(code) is done:
+            del self._inflight[code]
+
+    async def _fetch(self, code: str) -> EventRecord | None:
+        generation = self._generation
+        found, event = await self._redis_get(code)
+        if found:
+            self.stats["redis_hit"] += 1
+        else:
+            self.stats["redis_miss"] += 1
+            self.stats["database_load"] += 1
+            event = await self._load(code)
+            if generation == self._generation:
+                await self._redis_set(code, event)
+        if generation == self._generation:
+            self.local.put(code, event, self._local_ttl_for(event))
+        return event
+
+    def _local_ttl_for(self, event: EventRecord | None) -> float:
+        ttl = self.local_ttl if event is not None else min(self.local_ttl, self.negative_ttl)
+        return ttl
+
+    async def invalidate(self, code: str) -> None:
+        """Drop ``code`` from both layers (call after the change is committed)."""
+        self._generation += 1
+        self.local.pop(code)
+        self._inflight.pop(code, None)
+        if self._redis_available():
+            try:
+                await self._redis.delete(KEY_PREFIX + code)  # type: ignore[union-attr]
+                self._redis_recovered()
+            except _REDIS_FAILURES as exc:
+                self._redis_failed(exc)
+
+    # -- Redis, never fatal ----------------------------------------------------------
+
+    def _redis_available(self) -> bool:
+        return self._redis is not None and time.monotonic() >= self._redis_skip_until
+
+    async def _redis_get(self, code: str) -> tuple[bool, EventRecord | None]:
+        if not self._redis_available():
+            self.stats["redis_skipped"] += 1
+            return False, None
+        try:
+            raw = await self._redis.get(KEY_PREFIX + code)  # type: ignore[union-attr]
+        except _REDIS_FAILURES as exc:
+            self._redis_failed(exc)
+            return False, None
+        self._redis_recovered()
+        if raw is None:
+            return False, None
+        try:
+            data = json.loads(raw)
+            return True, None if data is None else EventRecord.from_json(data)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring malformed cache entry", extra={"code": code})
+            return False, None
+
+    async def _redis_set(self, code: str, event: EventRecord | None) -> None:
+        if not self._redis_available():
+            return
+        value = _ABSENT if event is None else json.dumps(event.to_json())
+        ttl = self.ttl if event is not None else self.negative_ttl
+        try:
+            await self._redis.set(  # type: ignore[union-attr]
+                KEY_PREFIX + code, value, px=max(1, int(ttl * 1000))
+            )
+        except _REDIS_FAILURES as exc:
+            self._redis_failed(exc)
+
+    def _redis_failed(self, exc: BaseException) -> None:
+        self.stats["redis_error"] += 1
+        self._redis_skip_until = time.monotonic() + self._redis_retry_after
+        if not self._redis_failing:
+            self._redis_failing = True
+            log.warning(
+                "redis unavailable, answering event codes from postgres",
+                extra={"error": repr(exc)},
+            )
+
+    def _redis_recovered(self) -> None:
+        if self._redis_failing:
+            self._redis_failing = False
+            log.info("redis reachable again")

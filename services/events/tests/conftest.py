@@ -1,0 +1,86 @@
+"""Events fixtures: a migrated fresh database, an engine on it, and a real events
+gRPC server on a free loopback port."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from findme.events.v1 import events_pb2_grpc
+from findme_common.grpc_server import RequestIdInterceptor
+from grpc_health.v1 import health, health_pb2_grpc
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from findme_events import migrate
+from findme_events.config import EventsSettings, async_database_url
+from findme_events.server import EventsApp
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def database_url(fresh_database_url: str) -> str:
+    await migrate.upgrade(fresh_database_url)
+    return fresh_database_url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(async_database_url(database_url))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def organizer_id(engine: AsyncEngine) -> int:
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            text("INSERT INTO organizers (email, password_hash) VALUES ('o@example.com', 'h') "
+                 "RETURNING id")
+        )
+        return int(result.scalar_one())
+
+
+@dataclass
+class RunningServer:
+    app: EventsApp
+    stub: events_pb2_grpc.EventsServiceStub
+    health: health.aio.HealthServicer
+    channel: grpc.aio.Channel
+
+
+async def start_server(settings: EventsSettings) -> tuple[grpc.aio.Server, RunningServer]:
+    app = EventsApp(settings)
+    await app.startup()
+    server = grpc.aio.server(interceptors=[RequestIdInterceptor()])
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    app.register(server, health_servicer)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    stub = events_pb2_grpc.EventsServiceStub(channel)
+    return server, RunningServer(app=app, stub=stub, health=health_servicer, channel=channel)
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> EventsSettings:
+    return EventsSettings(database_url=database_url, redis_url=redis_url, health_interval=0.2)
+
+
+@pytest.fixture
+async def events_server(settings: EventsSettings) -> AsyncIterator[RunningServer]:
+    server, running = await start_server(settings)
+    yield running
+    await running.channel.close()
+    await server.stop(None)
+    await running.app.shutdown()
