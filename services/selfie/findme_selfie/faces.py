@@ -11,8 +11,13 @@ import dlib
 import face_recognition
 import numpy as np
 from face_recognition import api as fr_api
+from PIL import ImageFile
 
 from findme_selfie.errors import ImageRejected
+
+# face_recognition turns this on when imported; a truncated upload must be refused,
+# not silently padded with grey and accepted.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 # The same HOG detector face_recognition.face_locations uses; called directly because
 # face_locations clips boxes to the frame, and the unclipped box tells how much of a
