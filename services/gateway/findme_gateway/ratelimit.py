@@ -46,10 +46,11 @@ class RateLimiter:
         previous_key = f"{self._prefix}:{bucket}:{client}:{index - 1}"
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
+                # SET NX EX then INCR keeps the first TTL (EXPIRE NX needs Redis 7).
+                pipe.set(current_key, 0, ex=math.ceil(window * 2), nx=True)
                 pipe.incr(current_key)
-                pipe.expire(current_key, math.ceil(window * 2), nx=True)
                 pipe.get(previous_key)
-                current, _, previous = await pipe.execute()
+                _, current, previous = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._skip_until = now + _BACKOFF_SECONDS
             log.warning("rate limiter unavailable, allowing", extra={"error": str(exc)})

@@ -35,11 +35,16 @@ def public_pem(key: Ed25519PrivateKey) -> str:
     )
 
 
-def closed_port() -> int:
+def _closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def closed_port() -> Callable[[], int]:
+    return _closed_port
 
 
 @pytest.fixture(scope="session")
@@ -76,10 +81,10 @@ def make_settings(signing_key: Ed25519PrivateKey) -> SettingsFactory:
     def make(**overrides: Any) -> GatewaySettings:
         values: dict[str, Any] = {
             "token_public_key": public_pem(signing_key),
-            "auth_target": f"dns:///127.0.0.1:{closed_port()}",
-            "events_target": f"dns:///127.0.0.1:{closed_port()}",
-            "selfie_target": f"dns:///127.0.0.1:{closed_port()}",
-            "redis_url": f"redis://127.0.0.1:{closed_port()}/0",
+            "auth_target": f"dns:///127.0.0.1:{_closed_port()}",
+            "events_target": f"dns:///127.0.0.1:{_closed_port()}",
+            "selfie_target": f"dns:///127.0.0.1:{_closed_port()}",
+            "redis_url": f"redis://127.0.0.1:{_closed_port()}/0",
             "health_deadline": 0.5,
             "cheap_deadline": 0.5,
             "access_log": False,
@@ -173,6 +178,6 @@ def refuser_call() -> Callable[..., Any]:
 
 @pytest.fixture
 async def closed_target_channel() -> AsyncIterator[grpc.aio.Channel]:
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{closed_port()}")
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{_closed_port()}")
     yield channel
     await channel.close()

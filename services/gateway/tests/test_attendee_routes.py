@@ -1,0 +1,52 @@
+"""What the attendee routes decide before any backend is called."""
+
+from __future__ import annotations
+
+
+async def test_selfie_file_one_byte_over_the_limit_is_413(make_settings, open_client, make_token):
+    from findme_gateway.app import create_app
+
+    app = create_app(make_settings(max_upload_bytes=1000))
+    headers = {"Authorization": f"Bearer {make_token()}"}
+
+    async with open_client(app) as client:
+        response = await client.post(
+            "/api/upload-selfie", files={"file": ("me.jpg", b"x" * 1001)}, headers=headers
+        )
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+
+async def test_selfie_without_a_file_is_422_naming_the_field(client, make_token) -> None:
+    response = await client.post(
+        "/api/upload-selfie",
+        data={"other": "value"},
+        headers={"Authorization": f"Bearer {make_token()}"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "invalid_request",
+        "message": response.json()["error"]["message"],
+        "field": "file",
+    }
+
+
+async def test_register_refuses_a_short_password(client) -> None:
+    response = await client.post(
+        "/api/register-with-event-code",
+        json={"event_code": "ABC123", "username": "ada", "password": "short"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "password"
+
+
+async def test_organizer_sign_up_refuses_a_malformed_email(client) -> None:
+    response = await client.post(
+        "/api/organizers", json={"email": "not-an-email", "password": "long enough"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "email"
