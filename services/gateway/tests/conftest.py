@@ -18,7 +18,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
-
 from findme_common.grpc_errors import abort
 from findme_gateway.app import create_app, lifespan
 from findme_gateway.config import GatewaySettings
@@ -115,9 +114,9 @@ Serve = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 @pytest.fixture
 def open_client(client_address: str) -> Serve:
-    def open_(app: FastAPI, address: str | None = None) -> AbstractAsyncContextManager[
-        httpx.AsyncClient
-    ]:
+    def open_(
+        app: FastAPI, address: str | None = None
+    ) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         return serve(app, address or client_address)
 
     return open_
@@ -150,7 +149,7 @@ async def refuser() -> AsyncIterator[str]:
         reason = order.get("reason")
         if reason is None:
             await context.abort(code, order.get("message", ""))
-        await abort(
+        return await abort(
             context, code, reason, order.get("message", ""), retry_after=order.get("retry_after")
         )
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
-
 from findme_common.settings import load_settings
 from findme_gateway.config import GatewaySettings
 

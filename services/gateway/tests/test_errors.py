@@ -10,7 +10,6 @@ import grpc
 import httpx
 import pytest
 from fastapi import Request
-
 from findme_common.grpc_client import open_channel
 from findme_gateway.app import create_app
 from findme_gateway.errors import from_rpc_error
@@ -52,9 +51,9 @@ async def refuser_channel(refuser: str) -> AsyncIterator[grpc.aio.Channel]:
 
 
 @pytest.fixture
-async def http(make_settings, open_client, refuser_call, refuser_channel) -> AsyncIterator[
-    httpx.AsyncClient
-]:
+async def http(
+    make_settings, open_client, refuser_call, refuser_channel
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings())
 
     async def relay(request: Request) -> dict[str, str]:

@@ -7,17 +7,17 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-
 from findme_common.grpc_client import open_channel
 from findme_common.logging import request_id_var
 from findme_gateway.app import create_app
 from findme_gateway.middleware import BodySizeLimitMiddleware
+from starlette.types import Message
 
 
 @pytest.fixture
-async def http(make_settings, open_client, refuser, refuser_call) -> AsyncIterator[
-    httpx.AsyncClient
-]:
+async def http(
+    make_settings, open_client, refuser, refuser_call
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(max_json_bytes=1024, max_upload_bytes=4096))
     channel = open_channel(refuser)
 
@@ -72,8 +72,11 @@ async def test_refusals_carry_the_request_id_too(http) -> None:
 
 
 async def test_json_body_over_the_limit_is_413(http) -> None:
-    response = await http.post("/api/check-event-code", content=b"{" + b" " * 2048 + b"}",
-                               headers={"content-type": "application/json"})
+    response = await http.post(
+        "/api/check-event-code",
+        content=b"{" + b" " * 2048 + b"}",
+        headers={"content-type": "application/json"},
+    )
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
@@ -100,12 +103,12 @@ async def test_declared_length_over_the_limit_is_refused_before_reading() -> Non
         nonlocal reached_app
         reached_app = True
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         raise AssertionError("the body must not be read")
 
-    sent: list[dict[str, object]] = []
+    sent: list[Message] = []
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     guard = BodySizeLimitMiddleware(app, limit_for=lambda path: 100)
@@ -124,9 +127,7 @@ async def test_uploads_get_the_upload_limit_not_the_json_limit(http) -> None:
 
 
 async def test_upload_over_the_upload_limit_is_413(http) -> None:
-    response = await http.post(
-        "/api/upload-selfie", files={"file": ("me.jpg", b"x" * 200_000)}
-    )
+    response = await http.post("/api/upload-selfie", files={"file": ("me.jpg", b"x" * 200_000)})
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"

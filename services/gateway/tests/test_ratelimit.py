@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
-
 from findme_gateway.app import create_app
 from findme_gateway.ratelimit import RateLimiter
 
@@ -20,9 +19,7 @@ async def limiter(redis_url: str) -> AsyncIterator[RateLimiter]:
 
 
 async def test_allows_up_to_the_limit_then_refuses_with_retry_after(limiter) -> None:
-    decisions = [
-        await limiter.hit("login", "10.0.0.1", limit=3, window=60) for _ in range(4)
-    ]
+    decisions = [await limiter.hit("login", "10.0.0.1", limit=3, window=60) for _ in range(4)]
 
     assert [d.allowed for d in decisions] == [True, True, True, False]
     assert 1 <= decisions[-1].retry_after <= 120

@@ -9,7 +9,6 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from findme_gateway.tokens import InvalidToken, Role, TokenVerifier
 
 
@@ -104,8 +103,15 @@ def test_token_signed_by_another_key_is_refused(verifier) -> None:
     other = Ed25519PrivateKey.generate()
     now = int(time.time())
     token = jwt.encode(
-        {"iss": "findme-auth", "aud": "findme", "sub": "7", "role": "attendee", "event": 3,
-         "iat": now, "exp": now + 60},
+        {
+            "iss": "findme-auth",
+            "aud": "findme",
+            "sub": "7",
+            "role": "attendee",
+            "event": 3,
+            "iat": now,
+            "exp": now + 60,
+        },
         other,
         algorithm="EdDSA",
     )
@@ -114,9 +120,7 @@ def test_token_signed_by_another_key_is_refused(verifier) -> None:
         verifier.verify(token, role=Role.ATTENDEE)
 
 
-@pytest.mark.parametrize(
-    ("claim", "value"), [("aud", "someone-else"), ("iss", "evil-auth")]
-)
+@pytest.mark.parametrize(("claim", "value"), [("aud", "someone-else"), ("iss", "evil-auth")])
 def test_wrong_audience_or_issuer_is_refused(verifier, make_token, claim, value) -> None:
     with pytest.raises(InvalidToken):
         verifier.verify(make_token(**{claim: value}), role=Role.ATTENDEE)
