@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import Select, bindparam, delete, exists, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -298,7 +299,7 @@ async def save_selfie(
     closest_per_photo = (
         select(literal(attendee_id), Face.photo_id, Face.id, distance)
         .where(Face.event_id == target.event_id, distance <= target.match_tolerance)
-        .distinct(Face.photo_id)
+        .ext(distinct_on(Face.photo_id))
         .order_by(Face.photo_id, distance, Face.id)
     )
     result = await conn.execute(

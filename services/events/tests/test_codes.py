@@ -1,5 +1,4 @@
 import pytest
-
 from findme_events import codes
 from findme_events.errors import InvalidArgument
 

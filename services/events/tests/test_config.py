@@ -1,7 +1,6 @@
 import pytest
-from pydantic import ValidationError
-
 from findme_events.config import EventsSettings, async_database_url
+from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,4 @@
 import pytest
-
 from findme_events import usernames
 from findme_events.errors import InvalidArgument
 
