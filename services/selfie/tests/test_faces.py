@@ -1,0 +1,57 @@
+"""Choosing the one subject of a selfie, on real detections."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from findme_selfie.errors import ImageRejected
+from findme_selfie.faces import Face, choose_selfie_face, detect, detect_selfie_faces
+from PIL import Image
+
+RULES = {"min_face_px": 60, "background_ratio": 0.5, "max_outside": 0.3}
+
+
+def _face(left: int, width: int, outside: float = 0.0) -> Face:
+    return Face(top=10, right=left + width, bottom=10 + width, left=left, outside=outside)
+
+
+def _pixels(faces_dir, name: str, max_side: int = 800) -> np.ndarray:
+    image = Image.open(faces_dir / name).convert("RGB")
+    image.thumbnail((max_side, max_side))
+    return np.asarray(image)
+
+
+def test_a_small_bystander_does_not_spoil_a_selfie() -> None:
+    subject = _face(100, 200)
+
+    assert choose_selfie_face([_face(10, 60), subject], **RULES) is subject
+
+
+@pytest.mark.parametrize(
+    ("faces", "reason"),
+    [
+        ([], "no_face"),
+        ([_face(0, 200), _face(300, 120)], "multiple_faces"),
+        ([_face(0, 59)], "face_too_small"),
+        ([_face(0, 200, outside=0.35)], "face_cut_off"),
+    ],
+)
+def test_refusals(faces: list[Face], reason: str) -> None:
+    with pytest.raises(ImageRejected) as caught:
+        choose_selfie_face(faces, **RULES)
+    assert caught.value.reason == reason
+
+
+def test_partial_face_is_measured_against_the_unclipped_box(faces_dir) -> None:
+    (face,) = detect(_pixels(faces_dir, "variants/obama_partial_face.jpg"), 0)
+
+    assert face.left == 0
+    assert 0.15 < face.outside < 0.3  # clipped, yet within what still encodes well
+
+
+def test_upsampling_only_when_nothing_is_found(faces_dir) -> None:
+    found, upsampled = detect_selfie_faces(_pixels(faces_dir, "selfies/obama.jpg"))
+    assert len(found) == 1 and not upsampled
+
+    nothing, retried = detect_selfie_faces(_pixels(faces_dir, "negatives/dogs.jpg"))
+    assert nothing == [] and retried
