@@ -50,7 +50,10 @@ class AuthSettings(ServiceSettings):
     queue_limit: int = Field(default=64, ge=0)
 
     throttle_account_free_attempts: int = Field(default=5, ge=1)
-    throttle_address_free_attempts: int = Field(default=20, ge=1)
+    # Generous on purpose: a whole venue often shares one NAT address, and a lock on it
+    # would shut out every attendee. The per-account limit is the real guard against
+    # guessing; this one only slows a single host spraying many accounts.
+    throttle_address_free_attempts: int = Field(default=100, ge=1)
     # Failure counters expire this long after the last failed attempt.
     throttle_window_seconds: int = Field(default=15 * 60, gt=0)
     throttle_max_lock_seconds: int = Field(default=15 * 60, gt=0)

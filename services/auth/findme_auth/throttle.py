@@ -84,7 +84,7 @@ class ThrottleKey:
 @dataclass(frozen=True)
 class ThrottlePolicy:
     account_free_attempts: int = 5
-    address_free_attempts: int = 20
+    address_free_attempts: int = 100
     window_seconds: int = 15 * 60
     max_lock_seconds: int = 15 * 60
 
