@@ -31,11 +31,11 @@ _REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
 Loader = Callable[[str], Awaitable[EventRecord | None]]
 
 
-class _Miss:
+class Miss:
     pass
 
 
-_MISS: Final = _Miss()
+MISS: Final = Miss()
 
 
 class LocalTTLCache:
@@ -46,14 +46,14 @@ class LocalTTLCache:
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, EventRecord | None]] = OrderedDict()
 
-    def get(self, key: str) -> EventRecord | _Miss | None:
+    def get(self, key: str) -> EventRecord | Miss | None:
         entry = self._entries.get(key)
         if entry is None:
-            return _MISS
+            return MISS
         expires_at, value = entry
         if expires_at <= self._clock():
             del self._entries[key]
-            return _MISS
+            return MISS
         self._entries.move_to_end(key)
         return value
 
@@ -105,7 +105,7 @@ class EventCache:
 
     async def get(self, code: str) -> EventRecord | None:
         cached = self.local.get(code)
-        if not isinstance(cached, _Miss):
+        if not isinstance(cached, Miss):
             self.stats["local_hit"] += 1
             return cached
         self.stats["local_miss"] += 1
