@@ -45,7 +45,15 @@ def start_postgres(data_dir: Path, database: str = "findme") -> EmbeddedPostgres
         import pgserver
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        # pg_ctl gets 10 s inside pgserver; on a loaded 2-core box a start can miss it.
+        for attempt in range(3):
+            try:
+                server = pgserver.get_server(data_dir, cleanup_mode="stop")
+                break
+            except (subprocess.SubprocessError, OSError):
+                if attempt == 2:
+                    raise
+                time.sleep(1 + attempt)
     host = parse_qs(urlparse(server.get_uri()).query)["host"][0]
     embedded = EmbeddedPostgres(server=server, socket_dir=host)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")

@@ -66,3 +66,4 @@ def test_launcher_prints_url_and_ctrl_c_stops_every_process(tmp_path: Path) -> N
         if launcher.poll() is None:
             launcher.kill()
             launcher.wait()
+        launcher.stdout.close()
