@@ -124,7 +124,7 @@ def decode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> De
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[source_format])
+            image: Image.Image = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[source_format])
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageRejected(

@@ -45,6 +45,8 @@ class SelfieServicer(selfie_pb2_grpc.SelfieServiceServicer):
             )
         except WorkerCrashed:
             log.exception("image job lost")
+            # UNAVAILABLE: the input is not known to be at fault (the kernel may have
+            # killed the worker for memory), so the caller may retry.
             await abort(
                 context,
                 grpc.StatusCode.UNAVAILABLE,
@@ -52,6 +54,7 @@ class SelfieServicer(selfie_pb2_grpc.SelfieServiceServicer):
                 "the image worker stopped unexpectedly; retry",
                 retry_after=1,
             )
+        raise AssertionError("abort always raises")
 
     def _check_size(self, data: bytes) -> None:
         # Refused before any work is queued: a too-big upload costs no worker time.
