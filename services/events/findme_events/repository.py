@@ -139,7 +139,7 @@ async def create_event(
     raise RuntimeError(f"no free event code after {CODE_ATTEMPTS} attempts")
 
 
-def event_by_code_query(code: str) -> Select[tuple[int, str, str, int, float, int]]:
+def event_by_code_query(code: str) -> Select[int, str, str, int, float, int]:
     return select(*_EVENT_COLUMNS).where(Event.code == code)
 
 
@@ -175,7 +175,7 @@ async def update_event(
 # -- attendees -----------------------------------------------------------------------
 
 
-def availability_query(event_id: int, username_key: str) -> Select[tuple[bool]]:
+def availability_query(event_id: int, username_key: str) -> Select[bool]:
     return select(
         exists().where(Attendee.event_id == event_id, Attendee.username_key == username_key)
     )

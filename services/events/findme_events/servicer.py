@@ -46,6 +46,7 @@ def refusals(method: Method[Request, Response]) -> Method[Request, Response]:
             await abort(
                 context, grpc.StatusCode.UNAVAILABLE, "database_unavailable", "database unavailable"
             )
+        raise AssertionError("unreachable: abort always raises")
 
     return wrapper
 

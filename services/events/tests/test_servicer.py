@@ -4,6 +4,7 @@ PostgreSQL and Redis."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import grpc
 import numpy as np
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 pytestmark = pytest.mark.usefixtures("events_server")
 
 
-async def refused(call: object) -> tuple[grpc.StatusCode, str | None]:
+async def refused(call: Any) -> tuple[grpc.StatusCode, str | None]:
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await call  # type: ignore[misc]
     return info.value.code(), error_reason(info.value)
@@ -96,7 +97,7 @@ async def test_events_and_code_lookup(stub, event) -> None:  # type: ignore[no-u
 
 
 async def test_availability(stub, event) -> None:  # type: ignore[no-untyped-def]
-    def check(code: str, username: str) -> object:
+    def check(code: str, username: str) -> Any:
         return stub.CheckAvailability(
             events_pb2.CheckAvailabilityRequest(event_code=code, username=username)
         )
@@ -123,7 +124,7 @@ async def test_availability(stub, event) -> None:  # type: ignore[no-untyped-def
 
 
 async def test_username_variants_collide(stub, event) -> None:  # type: ignore[no-untyped-def]
-    def create(username: str) -> object:
+    def create(username: str) -> Any:
         return stub.CreateAttendee(
             events_pb2.CreateAttendeeRequest(
                 event_code=event.code, username=username, password_hash="h"
@@ -163,7 +164,7 @@ async def test_attendee_credentials(stub, event) -> None:  # type: ignore[no-unt
         events_pb2.CreateAttendeeRequest(event_code=event.code, username="Zoë", password_hash="h1")
     )
 
-    def lookup(code: str, username: str) -> object:
+    def lookup(code: str, username: str) -> Any:
         return stub.GetAttendeeCredentials(
             events_pb2.GetAttendeeCredentialsRequest(event_code=code, username=username)
         )
