@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import grpc
 from findme.auth.v1 import auth_pb2, auth_pb2_grpc
 from findme_common.grpc_errors import abort
@@ -66,5 +68,5 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         )
 
 
-async def _refuse(context: grpc.aio.ServicerContext, exc: AuthError) -> None:
+async def _refuse(context: grpc.aio.ServicerContext, exc: AuthError) -> NoReturn:
     await abort(context, exc.code, exc.reason, exc.message, retry_after=exc.retry_after)
