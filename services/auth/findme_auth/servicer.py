@@ -70,3 +70,4 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
 async def _refuse(context: grpc.aio.ServicerContext, exc: AuthError) -> NoReturn:
     await abort(context, exc.code, exc.reason, exc.message, retry_after=exc.retry_after)
+    raise AssertionError("unreachable")  # abort always raises
