@@ -41,7 +41,7 @@ proto: install
 lint: install
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs/common/src/findme_common services devstack
+	$(UV) run --frozen mypy libs/common/src/findme_common services/*/findme_* devstack/findme_devstack
 
 format: install
 	$(UV) run --frozen ruff format .

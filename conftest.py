@@ -8,12 +8,13 @@ point the tests at external servers instead.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from findme_devstack.embedded import EmbeddedPostgres, start_postgres, start_redis
 
 FACES_DIR = Path(__file__).resolve().parent.parent / "shared" / "faces"
@@ -28,10 +29,15 @@ def faces_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def embedded_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = start_postgres(tmp_path_factory.mktemp("pg") / "data")
+def embedded_postgres() -> Iterator[EmbeddedPostgres]:
+    """Run as root, pgserver starts PostgreSQL as an unprivileged user, which cannot
+    enter pytest's 0700 temporary folders: the data lives in a 0755 folder of its own."""
+    base = Path(tempfile.mkdtemp(prefix="findme-test-pg-"))
+    base.chmod(0o755)
+    server = start_postgres(base / "data")
     yield server
     server.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

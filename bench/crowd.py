@@ -19,7 +19,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
-
 from findme_devstack.stack import Stack, StackConfig
 
 FACES = Path(__file__).resolve().parents[2] / "shared" / "faces"
@@ -29,7 +28,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def one_attendee(
@@ -38,7 +37,10 @@ async def one_attendee(
     username = f"u{uuid.uuid4().hex[:10]}"
     password = "crowd password 1"
     steps = [
-        ("check-event-code", lambda: client.post("/api/check-event-code", json={"event_code": code})),
+        (
+            "check-event-code",
+            lambda: client.post("/api/check-event-code", json={"event_code": code}),
+        ),
         (
             "check-user-availability",
             lambda: client.post(
@@ -86,7 +88,10 @@ async def run_crowd(url: str, users: int) -> dict[str, object]:
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         org = await client.post(
             "/api/organizers",
-            json={"email": f"bench-{uuid.uuid4().hex[:8]}@example.com", "password": "bench password"},
+            json={
+                "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
+                "password": "bench password",
+            },
         )
         org.raise_for_status()
         headers = {"Authorization": f"Bearer {org.json()['access_token']}"}
@@ -106,13 +111,17 @@ async def run_crowd(url: str, users: int) -> dict[str, object]:
 def report(result: dict[str, object]) -> None:
     timings: dict[str, list[float]] = result["timings"]  # type: ignore[assignment]
     failures: list[str] = result["failures"]  # type: ignore[assignment]
-    print(f"crowd of {result['users']}: wall {result['wall_s']:.1f} s, "
-          f"failures {len(failures)} ({100 * len(failures) / int(result['users']):.1f}%)")
+    print(
+        f"crowd of {result['users']}: wall {result['wall_s']:.1f} s, "
+        f"failures {len(failures)} ({100 * len(failures) / int(result['users']):.1f}%)"
+    )
     print(f"  {'step':<26}{'n':>5}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, values in timings.items():
         ms = [v * 1000 for v in values]
-        print(f"  {name:<26}{len(ms):>5}{statistics.median(ms):>10.0f}"
-              f"{percentile(ms, 0.95):>10.0f}{max(ms):>10.0f}")
+        print(
+            f"  {name:<26}{len(ms):>5}{statistics.median(ms):>10.0f}"
+            f"{percentile(ms, 0.95):>10.0f}{max(ms):>10.0f}"
+        )
     for failure in failures[:5]:
         print(f"  failure: {failure}")
 
@@ -126,8 +135,15 @@ def main() -> None:
         report(asyncio.run(run_crowd(args.url, args.users)))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(StackConfig(data_dir=Path(tmp), gateway_port=None, auth_port=None,
-                                  events_port=None, selfie_port=None)).start()
+        stack = Stack(
+            StackConfig(
+                data_dir=Path(tmp),
+                gateway_port=None,
+                auth_port=None,
+                events_port=None,
+                selfie_port=None,
+            )
+        ).start()
         try:
             report(asyncio.run(run_crowd(stack.url, args.users)))
         finally:

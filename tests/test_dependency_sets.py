@@ -21,9 +21,20 @@ def uv_command() -> list[str]:
 def locked_packages(package: str) -> set[str]:
     """Names of everything `uv sync --package <package>` would install, from uv.lock."""
     out = subprocess.run(
-        [*uv_command(), "export", "--frozen", "--no-dev", "--no-hashes",
-         "--no-emit-workspace", "--package", package],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        [
+            *uv_command(),
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--package",
+            package,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     names = set()
     for line in out.splitlines():

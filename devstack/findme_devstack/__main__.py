@@ -25,7 +25,9 @@ def main() -> int:
         gateway_port=int(os.environ.get("FINDME_GATEWAY_PORT", "8000")),
         database_url=os.environ.get("DATABASE_URL") or None,
         redis_url=os.environ.get("REDIS_URL") or None,
-        env={k: v for k, v in os.environ.items() if k.startswith("FINDME_") and k.endswith("WORKERS")},
+        env={
+            k: v for k, v in os.environ.items() if k.startswith("FINDME_") and k.endswith("WORKERS")
+        },
     )
     stack = Stack(config)
     # SIGTERM (e.g. from a supervisor) stops the stack like Ctrl-C does.
@@ -51,7 +53,9 @@ def main() -> int:
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)
         dead = [name for name, p in stack.processes.items() if p.poll() is not None]
-        print(f"findme: {', '.join(dead)} stopped unexpectedly; see {stack.log_dir}", file=sys.stderr)
+        print(
+            f"findme: {', '.join(dead)} stopped unexpectedly; see {stack.log_dir}", file=sys.stderr
+        )
         return 1
     except KeyboardInterrupt:
         print("\nfindme: stopping ...", flush=True)

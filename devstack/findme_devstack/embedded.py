@@ -96,12 +96,18 @@ def start_redis(data_dir: Path, port: int | None = None) -> EmbeddedRedis:
     process = subprocess.Popen(
         [
             redis_executable(),
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(data_dir),
-            "--logfile", str(data_dir / "redis.log"),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+            "--logfile",
+            str(data_dir / "redis.log"),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -109,7 +115,9 @@ def start_redis(data_dir: Path, port: int | None = None) -> EmbeddedRedis:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {process.returncode}; see {data_dir}/redis.log")
+            raise RuntimeError(
+                f"redis-server exited with {process.returncode}; see {data_dir}/redis.log"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
                 conn.sendall(b"PING\r\n")

@@ -6,6 +6,7 @@ migrations, then auth, events, selfie and the gateway, health-gated.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -212,10 +213,8 @@ class Stack:
                 _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for process in self.processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
             # Whatever is left in the group (e.g. pool workers) goes too.
             _signal_group(process, signal.SIGKILL)
             if process.poll() is None:
@@ -230,10 +229,8 @@ class Stack:
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def tail(path: Path, lines: int = 30) -> str:

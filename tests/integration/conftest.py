@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from findme_devstack.stack import Stack, StackConfig
 
 SHARED_FACES = Path(__file__).resolve().parents[3] / "shared" / "faces"

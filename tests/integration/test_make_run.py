@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import psutil
-
 from findme_devstack.embedded import free_port
 
 
@@ -52,7 +51,11 @@ def test_launcher_prints_url_and_ctrl_c_stops_every_process(tmp_path: Path) -> N
 
         started = psutil.Process(launcher.pid).children(recursive=True)
         data_dir = str(tmp_path / "data")
-        started += [p for p in psutil.process_iter(["cmdline"]) if data_dir in " ".join(p.info["cmdline"] or [])]
+        started += [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if data_dir in " ".join(p.info["cmdline"] or [])
+        ]
         assert len({p.pid for p in started}) >= 6  # 4 services, postgres, redis (and workers)
 
         launcher.send_signal(signal.SIGINT)

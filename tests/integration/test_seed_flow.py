@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import httpx
-
 from findme_devstack.stack import Stack
 
 
@@ -87,7 +86,9 @@ def test_unknown_code_is_valid_false_and_malformed_is_422(client: httpx.Client) 
     error_code(reply)
 
 
-def test_register_refusals(client: httpx.Client, event: dict[str, Any], attendee: dict[str, Any]) -> None:
+def test_register_refusals(
+    client: httpx.Client, event: dict[str, Any], attendee: dict[str, Any]
+) -> None:
     reply = client.post(
         "/api/register-with-event-code",
         json={"event_code": event["code"], "username": attendee["username"], "password": "x" * 10},
@@ -114,7 +115,11 @@ def test_login_refusals_look_the_same(
 ) -> None:
     wrong = client.post(
         "/api/login",
-        json={"event_code": event["code"], "username": attendee["username"], "password": "nope nope"},
+        json={
+            "event_code": event["code"],
+            "username": attendee["username"],
+            "password": "nope nope",
+        },
     )
     unknown = client.post(
         "/api/login",
@@ -144,20 +149,26 @@ def test_selfie_refusals(
     reply = upload(b"this is not an image at all", "notes.jpg")
     assert (reply.status_code, error_code(reply)) == (422, "not_an_image")
 
-    reply = client.post("/api/upload-selfie", files={"file": ("a.jpg", no_face_bytes, "image/jpeg")})
+    reply = client.post(
+        "/api/upload-selfie", files={"file": ("a.jpg", no_face_bytes, "image/jpeg")}
+    )
     assert reply.status_code == 401
     error_code(reply)
 
 
 def test_organizer_refusals(client: httpx.Client, organizer: Any) -> None:
-    reply = client.post("/api/organizers", json={"email": organizer.email, "password": "another pw 1"})
+    reply = client.post(
+        "/api/organizers", json={"email": organizer.email, "password": "another pw 1"}
+    )
     assert (reply.status_code, error_code(reply)) == (409, "email_taken")
     reply = client.post(
         "/api/organizers/login", json={"email": organizer.email, "password": "wrong password"}
     )
     assert reply.status_code == 401
     error_code(reply)
-    reply = client.post("/api/organizers/login", json={"email": organizer.email, "password": "correct horse 1"})
+    reply = client.post(
+        "/api/organizers/login", json={"email": organizer.email, "password": "correct horse 1"}
+    )
     assert reply.status_code == 200 and reply.json()["access_token"]
     reply = client.post("/api/events", json={"name": "No token"})
     assert reply.status_code == 401
@@ -166,7 +177,9 @@ def test_organizer_refusals(client: httpx.Client, organizer: Any) -> None:
     error_code(reply)
 
 
-def test_attendee_token_cannot_create_events(client: httpx.Client, attendee: dict[str, Any]) -> None:
+def test_attendee_token_cannot_create_events(
+    client: httpx.Client, attendee: dict[str, Any]
+) -> None:
     reply = client.post("/api/events", json={"name": "Mine"}, headers=attendee["headers"])
     assert reply.status_code in (401, 403)
     error_code(reply)
@@ -174,7 +187,9 @@ def test_attendee_token_cannot_create_events(client: httpx.Client, attendee: dic
 
 def test_request_id_is_echoed(client: httpx.Client) -> None:
     reply = client.post(
-        "/api/check-event-code", json={"event_code": "ZZZZ9999"}, headers={"X-Request-ID": "trace-42"}
+        "/api/check-event-code",
+        json={"event_code": "ZZZZ9999"},
+        headers={"X-Request-ID": "trace-42"},
     )
     assert reply.headers["x-request-id"] == "trace-42"
 

@@ -10,11 +10,10 @@ import asyncio
 import sys
 
 import grpc
-from grpc_health.v1 import health
-
 from findme_common.grpc_server import GrpcService, run
 from findme_common.logging import request_id_var
 from findme_common.settings import ServiceSettings
+from grpc_health.v1 import health
 
 
 async def request_id(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
@@ -36,7 +35,9 @@ def register(server: grpc.aio.Server, health_servicer: health.aio.HealthServicer
 
 def build() -> GrpcService:
     settings = ServiceSettings(port=int(sys.argv[1]), shutdown_grace=5.0)
-    return GrpcService(name="echo", settings=settings, service_names=["test.Echo"], register=register)
+    return GrpcService(
+        name="echo", settings=settings, service_names=["test.Echo"], register=register
+    )
 
 
 if __name__ == "__main__":

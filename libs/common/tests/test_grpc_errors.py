@@ -6,14 +6,18 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-
 from findme_common.grpc_errors import abort, error_reason, retry_after
 
 
 async def refuse(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     if request == b"throttle":
-        await abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, "too_many_attempts", "slow down",
-                    retry_after=7.4)
+        await abort(
+            context,
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            "too_many_attempts",
+            "slow down",
+            retry_after=7.4,
+        )
     await abort(context, grpc.StatusCode.ALREADY_EXISTS, "username_taken", "taken")
 
 

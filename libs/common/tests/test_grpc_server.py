@@ -12,12 +12,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-
 from findme_common.grpc_client import open_channel
 from findme_common.logging import request_id_var
 from findme_devstack.embedded import free_port
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 ECHO = Path(__file__).with_name("echo_service.py")
 
@@ -49,7 +48,8 @@ async def wait_serving(target: str) -> None:
 @pytest.fixture
 async def echo_server() -> AsyncIterator[EchoServer]:
     port = free_port()
-    process = subprocess.Popen(
+    # Popen returns at once; the server's start is awaited below.
+    process = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, str(ECHO), str(port)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
     )
     server = EchoServer(port, process)

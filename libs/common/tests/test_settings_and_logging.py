@@ -4,10 +4,9 @@ import json
 import logging
 
 import pytest
-from pydantic_settings import SettingsConfigDict
-
 from findme_common.logging import JsonFormatter, request_id_var
 from findme_common.settings import ServiceSettings, load_settings
+from pydantic_settings import SettingsConfigDict
 
 
 class DemoSettings(ServiceSettings):

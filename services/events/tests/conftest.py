@@ -3,36 +3,20 @@ gRPC server on a free loopback port."""
 
 from __future__ import annotations
 
-import shutil
 import socket
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 import pytest
 from findme.events.v1 import events_pb2_grpc
 from findme_common.grpc_server import RequestIdInterceptor
-from findme_devstack.embedded import EmbeddedPostgres, start_postgres
 from findme_events import migrate
 from findme_events.config import EventsSettings, async_database_url
 from findme_events.server import EventsApp
 from grpc_health.v1 import health, health_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-
-@pytest.fixture(scope="session")
-def embedded_postgres() -> Iterator[EmbeddedPostgres]:
-    """Overrides the root fixture: when run as root, pgserver runs PostgreSQL as an
-    unprivileged user, which cannot enter pytest's 0700 temporary folders."""
-    base = Path(tempfile.mkdtemp(prefix="findme-events-pg-"))
-    base.chmod(0o755)
-    server = start_postgres(base / "data")
-    yield server
-    server.stop()
-    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
