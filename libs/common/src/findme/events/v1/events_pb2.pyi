@@ -1,10 +1,29 @@
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ImageKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    IMAGE_KIND_UNSPECIFIED: _ClassVar[ImageKind]
+    IMAGE_KIND_DISPLAY: _ClassVar[ImageKind]
+    IMAGE_KIND_THUMBNAIL: _ClassVar[ImageKind]
+
+class ViewerRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VIEWER_ROLE_UNSPECIFIED: _ClassVar[ViewerRole]
+    VIEWER_ROLE_ATTENDEE: _ClassVar[ViewerRole]
+    VIEWER_ROLE_ORGANIZER: _ClassVar[ViewerRole]
+IMAGE_KIND_UNSPECIFIED: ImageKind
+IMAGE_KIND_DISPLAY: ImageKind
+IMAGE_KIND_THUMBNAIL: ImageKind
+VIEWER_ROLE_UNSPECIFIED: ViewerRole
+VIEWER_ROLE_ATTENDEE: ViewerRole
+VIEWER_ROLE_ORGANIZER: ViewerRole
 
 class CreateOrganizerRequest(_message.Message):
     __slots__ = ("email", "password_hash")
@@ -53,28 +72,40 @@ class UpdatePasswordHashResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class CreateEventRequest(_message.Message):
-    __slots__ = ("organizer_id", "name")
+    __slots__ = ("organizer_id", "name", "starts_on", "ends_on", "match_tolerance", "retention_days")
     ORGANIZER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    STARTS_ON_FIELD_NUMBER: _ClassVar[int]
+    ENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    MATCH_TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_DAYS_FIELD_NUMBER: _ClassVar[int]
     organizer_id: int
     name: str
-    def __init__(self, organizer_id: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
+    starts_on: str
+    ends_on: str
+    match_tolerance: float
+    retention_days: int
+    def __init__(self, organizer_id: _Optional[int] = ..., name: _Optional[str] = ..., starts_on: _Optional[str] = ..., ends_on: _Optional[str] = ..., match_tolerance: _Optional[float] = ..., retention_days: _Optional[int] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("id", "code", "name", "organizer_id", "match_tolerance", "retention_days")
+    __slots__ = ("id", "code", "name", "organizer_id", "match_tolerance", "retention_days", "starts_on", "ends_on")
     ID_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ORGANIZER_ID_FIELD_NUMBER: _ClassVar[int]
     MATCH_TOLERANCE_FIELD_NUMBER: _ClassVar[int]
     RETENTION_DAYS_FIELD_NUMBER: _ClassVar[int]
+    STARTS_ON_FIELD_NUMBER: _ClassVar[int]
+    ENDS_ON_FIELD_NUMBER: _ClassVar[int]
     id: int
     code: str
     name: str
     organizer_id: int
     match_tolerance: float
     retention_days: int
-    def __init__(self, id: _Optional[int] = ..., code: _Optional[str] = ..., name: _Optional[str] = ..., organizer_id: _Optional[int] = ..., match_tolerance: _Optional[float] = ..., retention_days: _Optional[int] = ...) -> None: ...
+    starts_on: str
+    ends_on: str
+    def __init__(self, id: _Optional[int] = ..., code: _Optional[str] = ..., name: _Optional[str] = ..., organizer_id: _Optional[int] = ..., match_tolerance: _Optional[float] = ..., retention_days: _Optional[int] = ..., starts_on: _Optional[str] = ..., ends_on: _Optional[str] = ...) -> None: ...
 
 class GetEventByCodeRequest(_message.Message):
     __slots__ = ("code",)
@@ -163,3 +194,225 @@ class SaveSelfieResponse(_message.Message):
     matches: int
     stored_bytes: int
     def __init__(self, matches: _Optional[int] = ..., stored_bytes: _Optional[int] = ...) -> None: ...
+
+class EventRef(_message.Message):
+    __slots__ = ("organizer_id", "event_id")
+    ORGANIZER_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    organizer_id: int
+    event_id: int
+    def __init__(self, organizer_id: _Optional[int] = ..., event_id: _Optional[int] = ...) -> None: ...
+
+class ListEventsRequest(_message.Message):
+    __slots__ = ("organizer_id",)
+    ORGANIZER_ID_FIELD_NUMBER: _ClassVar[int]
+    organizer_id: int
+    def __init__(self, organizer_id: _Optional[int] = ...) -> None: ...
+
+class ListEventsResponse(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[Event]
+    def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
+
+class UpdateEventRequest(_message.Message):
+    __slots__ = ("organizer_id", "event_id", "name", "starts_on", "ends_on", "match_tolerance", "retention_days")
+    ORGANIZER_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STARTS_ON_FIELD_NUMBER: _ClassVar[int]
+    ENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    MATCH_TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_DAYS_FIELD_NUMBER: _ClassVar[int]
+    organizer_id: int
+    event_id: int
+    name: str
+    starts_on: str
+    ends_on: str
+    match_tolerance: float
+    retention_days: int
+    def __init__(self, organizer_id: _Optional[int] = ..., event_id: _Optional[int] = ..., name: _Optional[str] = ..., starts_on: _Optional[str] = ..., ends_on: _Optional[str] = ..., match_tolerance: _Optional[float] = ..., retention_days: _Optional[int] = ...) -> None: ...
+
+class DeleteEventResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Progress(_message.Message):
+    __slots__ = ("pending", "processing", "done", "failed")
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    PROCESSING_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    pending: int
+    processing: int
+    done: int
+    failed: int
+    def __init__(self, pending: _Optional[int] = ..., processing: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ...) -> None: ...
+
+class EventStats(_message.Message):
+    __slots__ = ("attendees", "selfies", "photos", "faces", "matches")
+    ATTENDEES_FIELD_NUMBER: _ClassVar[int]
+    SELFIES_FIELD_NUMBER: _ClassVar[int]
+    PHOTOS_FIELD_NUMBER: _ClassVar[int]
+    FACES_FIELD_NUMBER: _ClassVar[int]
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
+    attendees: int
+    selfies: int
+    photos: Progress
+    faces: int
+    matches: int
+    def __init__(self, attendees: _Optional[int] = ..., selfies: _Optional[int] = ..., photos: _Optional[_Union[Progress, _Mapping]] = ..., faces: _Optional[int] = ..., matches: _Optional[int] = ...) -> None: ...
+
+class CreateInviteRequest(_message.Message):
+    __slots__ = ("organizer_id", "event_id", "valid_for_seconds")
+    ORGANIZER_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VALID_FOR_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    organizer_id: int
+    event_id: int
+    valid_for_seconds: int
+    def __init__(self, organizer_id: _Optional[int] = ..., event_id: _Optional[int] = ..., valid_for_seconds: _Optional[int] = ...) -> None: ...
+
+class Invite(_message.Message):
+    __slots__ = ("token", "event_id", "expires_at_unix")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_UNIX_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    event_id: int
+    expires_at_unix: int
+    def __init__(self, token: _Optional[str] = ..., event_id: _Optional[int] = ..., expires_at_unix: _Optional[int] = ...) -> None: ...
+
+class CheckInviteRequest(_message.Message):
+    __slots__ = ("token", "username")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    username: str
+    def __init__(self, token: _Optional[str] = ..., username: _Optional[str] = ...) -> None: ...
+
+class CheckInviteResponse(_message.Message):
+    __slots__ = ("valid", "username_taken", "event_id")
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_TAKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    valid: bool
+    username_taken: bool
+    event_id: int
+    def __init__(self, valid: _Optional[bool] = ..., username_taken: _Optional[bool] = ..., event_id: _Optional[int] = ...) -> None: ...
+
+class RegisterWithInviteRequest(_message.Message):
+    __slots__ = ("token", "username", "password_hash", "jpeg", "encoding", "face")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_HASH_FIELD_NUMBER: _ClassVar[int]
+    JPEG_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    FACE_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    username: str
+    password_hash: str
+    jpeg: bytes
+    encoding: _containers.RepeatedScalarFieldContainer[float]
+    face: FaceBox
+    def __init__(self, token: _Optional[str] = ..., username: _Optional[str] = ..., password_hash: _Optional[str] = ..., jpeg: _Optional[bytes] = ..., encoding: _Optional[_Iterable[float]] = ..., face: _Optional[_Union[FaceBox, _Mapping]] = ...) -> None: ...
+
+class RegisterWithInviteResponse(_message.Message):
+    __slots__ = ("attendee", "matches", "stored_bytes")
+    ATTENDEE_FIELD_NUMBER: _ClassVar[int]
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
+    STORED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    attendee: Attendee
+    matches: int
+    stored_bytes: int
+    def __init__(self, attendee: _Optional[_Union[Attendee, _Mapping]] = ..., matches: _Optional[int] = ..., stored_bytes: _Optional[int] = ...) -> None: ...
+
+class PhotoUpload(_message.Message):
+    __slots__ = ("content", "filename")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    filename: str
+    def __init__(self, content: _Optional[bytes] = ..., filename: _Optional[str] = ...) -> None: ...
+
+class AddPhotosRequest(_message.Message):
+    __slots__ = ("organizer_id", "event_id", "photos")
+    ORGANIZER_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PHOTOS_FIELD_NUMBER: _ClassVar[int]
+    organizer_id: int
+    event_id: int
+    photos: _containers.RepeatedCompositeFieldContainer[PhotoUpload]
+    def __init__(self, organizer_id: _Optional[int] = ..., event_id: _Optional[int] = ..., photos: _Optional[_Iterable[_Union[PhotoUpload, _Mapping]]] = ...) -> None: ...
+
+class AddedPhoto(_message.Message):
+    __slots__ = ("id", "status", "duplicate")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    status: str
+    duplicate: bool
+    def __init__(self, id: _Optional[int] = ..., status: _Optional[str] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class AddPhotosResponse(_message.Message):
+    __slots__ = ("photos",)
+    PHOTOS_FIELD_NUMBER: _ClassVar[int]
+    photos: _containers.RepeatedCompositeFieldContainer[AddedPhoto]
+    def __init__(self, photos: _Optional[_Iterable[_Union[AddedPhoto, _Mapping]]] = ...) -> None: ...
+
+class ListMyPhotosRequest(_message.Message):
+    __slots__ = ("attendee_id", "cursor", "limit")
+    ATTENDEE_ID_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    attendee_id: int
+    cursor: str
+    limit: int
+    def __init__(self, attendee_id: _Optional[int] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class MyPhoto(_message.Message):
+    __slots__ = ("photo_id", "distance", "detected_at")
+    PHOTO_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    photo_id: int
+    distance: float
+    detected_at: str
+    def __init__(self, photo_id: _Optional[int] = ..., distance: _Optional[float] = ..., detected_at: _Optional[str] = ...) -> None: ...
+
+class ListMyPhotosResponse(_message.Message):
+    __slots__ = ("items", "next_cursor")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[MyPhoto]
+    next_cursor: str
+    def __init__(self, items: _Optional[_Iterable[_Union[MyPhoto, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class GetPhotoImageRequest(_message.Message):
+    __slots__ = ("photo_id", "kind", "viewer_role", "viewer_id")
+    PHOTO_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    VIEWER_ROLE_FIELD_NUMBER: _ClassVar[int]
+    VIEWER_ID_FIELD_NUMBER: _ClassVar[int]
+    photo_id: int
+    kind: ImageKind
+    viewer_role: ViewerRole
+    viewer_id: int
+    def __init__(self, photo_id: _Optional[int] = ..., kind: _Optional[_Union[ImageKind, str]] = ..., viewer_role: _Optional[_Union[ViewerRole, str]] = ..., viewer_id: _Optional[int] = ...) -> None: ...
+
+class PhotoImage(_message.Message):
+    __slots__ = ("jpeg",)
+    JPEG_FIELD_NUMBER: _ClassVar[int]
+    jpeg: bytes
+    def __init__(self, jpeg: _Optional[bytes] = ...) -> None: ...
+
+class DeleteAttendeeRequest(_message.Message):
+    __slots__ = ("attendee_id",)
+    ATTENDEE_ID_FIELD_NUMBER: _ClassVar[int]
+    attendee_id: int
+    def __init__(self, attendee_id: _Optional[int] = ...) -> None: ...
+
+class DeleteAttendeeResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -84,6 +84,66 @@ class EventsServiceStub:
                 request_serializer=findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieRequest.SerializeToString,
                 response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieResponse.FromString,
                 _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/findme.events.v1.EventsService/ListEvents',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
+        self.UpdateEvent = channel.unary_unary(
+                '/findme.events.v1.EventsService/UpdateEvent',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.UpdateEventRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.Event.FromString,
+                _registered_method=True)
+        self.DeleteEvent = channel.unary_unary(
+                '/findme.events.v1.EventsService/DeleteEvent',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.EventRef.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.DeleteEventResponse.FromString,
+                _registered_method=True)
+        self.GetEventStats = channel.unary_unary(
+                '/findme.events.v1.EventsService/GetEventStats',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.EventRef.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.EventStats.FromString,
+                _registered_method=True)
+        self.CreateInvite = channel.unary_unary(
+                '/findme.events.v1.EventsService/CreateInvite',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.CreateInviteRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.Invite.FromString,
+                _registered_method=True)
+        self.CheckInvite = channel.unary_unary(
+                '/findme.events.v1.EventsService/CheckInvite',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.CheckInviteRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.CheckInviteResponse.FromString,
+                _registered_method=True)
+        self.RegisterWithInvite = channel.unary_unary(
+                '/findme.events.v1.EventsService/RegisterWithInvite',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.RegisterWithInviteRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.RegisterWithInviteResponse.FromString,
+                _registered_method=True)
+        self.AddPhotos = channel.unary_unary(
+                '/findme.events.v1.EventsService/AddPhotos',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.AddPhotosRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.AddPhotosResponse.FromString,
+                _registered_method=True)
+        self.GetProgress = channel.unary_unary(
+                '/findme.events.v1.EventsService/GetProgress',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.EventRef.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.Progress.FromString,
+                _registered_method=True)
+        self.ListMyPhotos = channel.unary_unary(
+                '/findme.events.v1.EventsService/ListMyPhotos',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.ListMyPhotosRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.ListMyPhotosResponse.FromString,
+                _registered_method=True)
+        self.GetPhotoImage = channel.unary_unary(
+                '/findme.events.v1.EventsService/GetPhotoImage',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.GetPhotoImageRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.PhotoImage.FromString,
+                _registered_method=True)
+        self.DeleteAttendee = channel.unary_unary(
+                '/findme.events.v1.EventsService/DeleteAttendee',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.DeleteAttendeeRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.DeleteAttendeeResponse.FromString,
+                _registered_method=True)
 
 
 class EventsServiceServicer:
@@ -152,6 +212,91 @@ class EventsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListEvents(self, request, context):
+        """Organizer-only calls take (organizer_id, event_id); an event of another
+        organizer is NOT_FOUND event_not_found, exactly like a missing one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateEvent(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEvent(self, request, context):
+        """Removes every row of the event and every blob of its photos.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEventStats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateInvite(self, request, context):
+        """Single-use invite links that register an attendee together with a selfie.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckInvite(self, request, context):
+        """Cheap pre-check before the gateway spends a bcrypt hash; never consumes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterWithInvite(self, request, context):
+        """One transaction: consume the invite, create the attendee, store the selfie,
+        compute matches. NOT_FOUND invite_not_found for unknown, used or expired.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddPhotos(self, request, context):
+        """Stores originals in the blob store and a pending row per new photo; content
+        already in the event is reported with its existing id (duplicate=true).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProgress(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMyPhotos(self, request, context):
+        """The attendee's matched photos, newest first, keyset-paginated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPhotoImage(self, request, context):
+        """A display copy or thumbnail for a viewer allowed to see it (an attendee
+        matched to the photo, or the event's organizer); NOT_FOUND photo_not_found otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAttendee(self, request, context):
+        """Removes the attendee, their selfie, encoding and matches.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -204,6 +349,66 @@ def add_EventsServiceServicer_to_server(servicer, server):
                     servicer.SaveSelfie,
                     request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieRequest.FromString,
                     response_serializer=findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieResponse.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.ListEventsRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'UpdateEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEvent,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.UpdateEventRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.Event.SerializeToString,
+            ),
+            'DeleteEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEvent,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.EventRef.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.DeleteEventResponse.SerializeToString,
+            ),
+            'GetEventStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEventStats,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.EventRef.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.EventStats.SerializeToString,
+            ),
+            'CreateInvite': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateInvite,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.CreateInviteRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.Invite.SerializeToString,
+            ),
+            'CheckInvite': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckInvite,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.CheckInviteRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.CheckInviteResponse.SerializeToString,
+            ),
+            'RegisterWithInvite': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterWithInvite,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.RegisterWithInviteRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.RegisterWithInviteResponse.SerializeToString,
+            ),
+            'AddPhotos': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddPhotos,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.AddPhotosRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.AddPhotosResponse.SerializeToString,
+            ),
+            'GetProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProgress,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.EventRef.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.Progress.SerializeToString,
+            ),
+            'ListMyPhotos': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMyPhotos,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.ListMyPhotosRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.ListMyPhotosResponse.SerializeToString,
+            ),
+            'GetPhotoImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPhotoImage,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.GetPhotoImageRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.PhotoImage.SerializeToString,
+            ),
+            'DeleteAttendee': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAttendee,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.DeleteAttendeeRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.DeleteAttendeeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -476,6 +681,330 @@ class EventsService:
             '/findme.events.v1.EventsService/SaveSelfie',
             findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieRequest.SerializeToString,
             findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/ListEvents',
+            findme_dot_events_dot_v1_dot_events__pb2.ListEventsRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/UpdateEvent',
+            findme_dot_events_dot_v1_dot_events__pb2.UpdateEventRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/DeleteEvent',
+            findme_dot_events_dot_v1_dot_events__pb2.EventRef.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.DeleteEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEventStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/GetEventStats',
+            findme_dot_events_dot_v1_dot_events__pb2.EventRef.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.EventStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateInvite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/CreateInvite',
+            findme_dot_events_dot_v1_dot_events__pb2.CreateInviteRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.Invite.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckInvite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/CheckInvite',
+            findme_dot_events_dot_v1_dot_events__pb2.CheckInviteRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.CheckInviteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterWithInvite(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/RegisterWithInvite',
+            findme_dot_events_dot_v1_dot_events__pb2.RegisterWithInviteRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.RegisterWithInviteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddPhotos(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/AddPhotos',
+            findme_dot_events_dot_v1_dot_events__pb2.AddPhotosRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.AddPhotosResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/GetProgress',
+            findme_dot_events_dot_v1_dot_events__pb2.EventRef.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.Progress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMyPhotos(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/ListMyPhotos',
+            findme_dot_events_dot_v1_dot_events__pb2.ListMyPhotosRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.ListMyPhotosResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPhotoImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/GetPhotoImage',
+            findme_dot_events_dot_v1_dot_events__pb2.GetPhotoImageRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.PhotoImage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAttendee(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/DeleteAttendee',
+            findme_dot_events_dot_v1_dot_events__pb2.DeleteAttendeeRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.DeleteAttendeeResponse.FromString,
             options,
             channel_credentials,
             insecure,
