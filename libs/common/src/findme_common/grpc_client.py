@@ -1,17 +1,67 @@
 """Client channels between services: round-robin over every resolved address,
-the caller's request id forwarded in metadata."""
+the caller's request id forwarded in metadata, and (for methods the caller names
+as idempotent) a retry on UNAVAILABLE, so a call caught on an instance that dies
+or drains moves to another instance instead of failing."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
 from findme_common.logging import REQUEST_ID_HEADER, request_id_var
 
-_SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """gRPC's per-method retry policy (gRFC A6), for idempotent methods only.
+
+    UNAVAILABLE means the call never ran to completion on a live server (connection
+    refused, reset, or the instance went away), so running it again elsewhere is safe
+    when the method has no side effect that a second run would repeat.
+    """
+
+    max_attempts: int = 4
+    initial_backoff: float = 0.05
+    max_backoff: float = 1.0
+    backoff_multiplier: float = 2.0
+    retryable_codes: tuple[str, ...] = ("UNAVAILABLE",)
+
+
+def _method_name(full_name: str) -> dict[str, str]:
+    # "pkg.Service/Method" or "/pkg.Service/Method"
+    service, sep, method = full_name.strip("/").partition("/")
+    if not sep or not service or not method:
+        raise ValueError(f"not a full gRPC method name (pkg.Service/Method): {full_name!r}")
+    return {"service": service, "method": method}
+
+
+def service_config(
+    idempotent_methods: Sequence[str] = (), retry: RetryPolicy | None = None
+) -> dict[str, Any]:
+    """The channel's service config: round_robin, plus retries for ``idempotent_methods``."""
+    config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
+    if idempotent_methods:
+        policy = retry or RetryPolicy()
+        config["methodConfig"] = [
+            {
+                "name": [_method_name(name) for name in idempotent_methods],
+                "retryPolicy": {
+                    "maxAttempts": policy.max_attempts,
+                    "initialBackoff": f"{policy.initial_backoff}s",
+                    "maxBackoff": f"{policy.max_backoff}s",
+                    "backoffMultiplier": policy.backoff_multiplier,
+                    "retryableStatusCodes": list(policy.retryable_codes),
+                },
+            }
+        ]
+        # A whole instance dying fails every call it held at once; the budget lets
+        # those through but stops a retry storm when every instance is failing.
+        config["retryThrottling"] = {"maxTokens": 100, "tokenRatio": 0.1}
+    return config
 
 
 class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
@@ -35,16 +85,30 @@ class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
         return await continuation(client_call_details, request)
 
 
-def open_channel(target: str, *, max_message_bytes: int = 32 * 1024 * 1024) -> grpc.aio.Channel:
-    """An insecure channel to ``target`` (e.g. ``dns:///selfie:50053``) using round_robin."""
-    options = [
-        ("grpc.service_config", _SERVICE_CONFIG),
+def open_channel(
+    target: str,
+    *,
+    max_message_bytes: int = 32 * 1024 * 1024,
+    idempotent_methods: Sequence[str] = (),
+    retry: RetryPolicy | None = None,
+) -> grpc.aio.Channel:
+    """An insecure channel to ``target`` (e.g. ``dns:///selfie:50053``) using round_robin.
+
+    ``idempotent_methods`` (full names, ``findme.selfie.v1.SelfieService/ProcessSelfie``)
+    are retried on UNAVAILABLE per ``retry``; every other method is never re-sent.
+    """
+    options: list[tuple[str, Any]] = [
+        ("grpc.service_config", json.dumps(service_config(idempotent_methods, retry))),
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.enable_retries", 1),
     ]
+    if idempotent_methods:
+        # A call is only retried while its request is still buffered (default 256 KiB);
+        # a selfie upload is megabytes, so the buffer must hold the largest message.
+        options.append(("grpc.per_rpc_retry_buffer_size", max_message_bytes))
     return grpc.aio.insecure_channel(
         target, options=options, interceptors=[RequestIdClientInterceptor()]
     )
