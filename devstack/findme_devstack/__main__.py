@@ -17,21 +17,26 @@ from pathlib import Path
 from findme_devstack.stack import Stack, StackConfig, StackError
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("pgserver", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     data_dir = Path(os.environ.get("FINDME_DATA_DIR", ".data")).resolve()
     config = StackConfig(
         data_dir=data_dir,
         gateway_port=int(os.environ.get("FINDME_GATEWAY_PORT", "8000")),
         database_url=os.environ.get("DATABASE_URL") or None,
         redis_url=os.environ.get("REDIS_URL") or None,
-        env={
-            k: v for k, v in os.environ.items() if k.startswith("FINDME_") and k.endswith("WORKERS")
-        },
     )
     stack = Stack(config)
-    # SIGTERM (e.g. from a supervisor) stops the stack like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C works even when a parent started us with SIGINT ignored (e.g. a
+    # background job of a non-interactive shell); SIGTERM stops the same way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"findme: starting (data in {data_dir}, logs in {stack.log_dir}) ...", flush=True)
     started = time.monotonic()
     try:

@@ -24,7 +24,9 @@ from findme_devstack.embedded import EmbeddedPostgres, EmbeddedRedis, start_post
 
 log = logging.getLogger("findme.devstack")
 
-SERVICES = ("auth", "events", "selfie", "gateway")
+SERVICES = ("auth", "events", "worker", "selfie", "gateway")
+# The photo worker is the events package's second entry point, with the events env.
+MODULES = {"worker": "findme_events.worker"}
 
 
 class StackError(RuntimeError):
@@ -131,7 +133,9 @@ class Stack:
 
     def service_env(self) -> dict[str, str]:
         private_key, public_key = keys.load_or_create(self.config.data_dir / "keys")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FINDME_")}
+        # The caller's FINDME_* settings pass through (worker counts, limits...);
+        # addresses, ports and keys are the stack's own.
+        env = dict(os.environ)
         env.update(
             {
                 "FINDME_AUTH_PORT": str(self.ports["auth"]),
@@ -141,6 +145,7 @@ class Stack:
                 "FINDME_EVENTS_DATABASE_URL": self.database_url,
                 "FINDME_EVENTS_REDIS_URL": self.redis_url,
                 "FINDME_EVENTS_SELFIE_TARGET": self.target("selfie"),
+                "FINDME_EVENTS_BLOB_DIR": str(self.config.data_dir / "blobs"),
                 "FINDME_SELFIE_PORT": str(self.ports["selfie"]),
                 "FINDME_GATEWAY_PORT": str(self.ports["gateway"]),
                 "FINDME_GATEWAY_AUTH_TARGET": self.target("auth"),
@@ -172,8 +177,9 @@ class Stack:
         log_path = self.log_dir / f"{service}.log"
         out = log_path.open("ab")
         # Own session per service: stop() can signal the whole group, pool workers included.
+        module = MODULES.get(service, f"findme_{service}")
         self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", f"findme_{service}"],
+            [sys.executable, "-m", module],
             env=self.service_env(),
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -181,6 +187,13 @@ class Stack:
             start_new_session=True,
         )
         out.close()
+
+    def restart(self, service: str) -> None:
+        """Start ``service`` again after it stopped (tests kill workers on purpose)."""
+        process = self.processes.get(service)
+        if process is not None and process.poll() is None:
+            raise StackError(f"{service} is still running")
+        self._spawn(service)
 
     def health(self, timeout: float = 3.0) -> httpx.Response:
         return httpx.get(f"{self.url}/health", timeout=timeout)
