@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from findme_common.settings import ServiceSettings, load_settings
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -56,6 +58,26 @@ class EventsSettings(ServiceSettings):
     health_interval: float = Field(default=2.0, gt=0)
     # The selfie service stores <= 200 KB; leave headroom but refuse anything absurd.
     max_selfie_bytes: int = Field(default=1024 * 1024, ge=1)
+
+    # Photo originals, display copies and thumbnails (local blob store).
+    blob_dir: Path = Path(".data/blobs")
+    # Per photo file; matches the gateway's upload limit.
+    max_photo_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
+    max_photos_per_call: int = Field(default=50, ge=1)
+
+    # Photo worker (python -m findme_events.worker).
+    worker_concurrency: int = Field(default=2, ge=1)
+    # A claim outlives the analysis deadline, so only a dead worker loses it.
+    photo_lease: float = Field(default=120.0, gt=0)
+    photo_max_attempts: int = Field(default=3, ge=1)
+    analyze_deadline: float = Field(default=60.0, gt=0)
+    # Seconds before a transient failure (selfie busy or down) is retried.
+    photo_retry_delay: float = Field(default=5.0, ge=0)
+    worker_idle_poll: float = Field(default=0.5, gt=0)
+    retention_interval: float = Field(default=3600.0, gt=0)
+
+    invite_ttl: float = Field(default=7 * 24 * 3600.0, gt=0)
+    my_photos_page_size: int = Field(default=50, ge=1, le=500)
 
     @field_validator("database_url")
     @classmethod

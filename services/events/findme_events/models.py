@@ -3,12 +3,13 @@ a test compares the two."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -57,6 +58,11 @@ class Organizer(Base):
 
 class Event(Base):
     __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(
+            "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="dates_ordered"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     organizer_id: Mapped[int] = mapped_column(
@@ -66,6 +72,26 @@ class Event(Base):
     code: Mapped[str] = mapped_column(String(8), nullable=False, unique=True)
     match_tolerance: Mapped[float] = mapped_column(Double, nullable=False)
     retention_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Invite(Base):
+    """A single-use link that registers one attendee; only the token's hash is kept."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("events.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attendee_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("attendees.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = _created_at()
 
 
@@ -87,6 +113,8 @@ class Attendee(Base):
 
 class Selfie(Base):
     __tablename__ = "selfies"
+    # The retention job finds selfies older than their event allows by this time.
+    __table_args__ = (Index("ix_selfies_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     attendee_id: Mapped[int] = mapped_column(
@@ -134,7 +162,10 @@ class Photo(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
+    # processing: when the claim expires; pending: not retried before this time.
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    display_key: Mapped[str | None] = mapped_column(Text)
+    thumbnail_key: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
 
 
@@ -167,6 +198,8 @@ class Match(Base):
             text("detected_at DESC"),
             text("photo_id DESC"),
         ),
+        # The retention job finds old matches by time.
+        Index("ix_matches_detected_at", "detected_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -8,6 +8,8 @@ functions insert and translate the violation, never check-then-insert.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import Select, bindparam, delete, exists, func, insert, literal, select, update
@@ -92,6 +94,8 @@ _EVENT_COLUMNS = (
     Event.organizer_id,
     Event.match_tolerance,
     Event.retention_days,
+    Event.starts_on,
+    Event.ends_on,
 )
 
 
@@ -103,7 +107,13 @@ def _event_record(row: object) -> EventRecord:
         organizer_id=row.organizer_id,  # type: ignore[attr-defined]
         match_tolerance=row.match_tolerance,  # type: ignore[attr-defined]
         retention_days=row.retention_days,  # type: ignore[attr-defined]
+        starts_on=_iso(row.starts_on),  # type: ignore[attr-defined]
+        ends_on=_iso(row.ends_on),  # type: ignore[attr-defined]
     )
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 async def create_event(
@@ -113,6 +123,8 @@ async def create_event(
     name: str,
     match_tolerance: float,
     retention_days: int,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
 ) -> EventRecord:
     for _ in range(CODE_ATTEMPTS):
         # ON CONFLICT keeps the transaction usable after a (rare) code collision.
@@ -124,6 +136,8 @@ async def create_event(
                 code=codes.generate(),
                 match_tolerance=match_tolerance,
                 retention_days=retention_days,
+                starts_on=starts_on,
+                ends_on=ends_on,
             )
             .on_conflict_do_nothing(index_elements=[Event.code])
             .returning(*_EVENT_COLUMNS)
@@ -139,7 +153,7 @@ async def create_event(
     raise RuntimeError(f"no free event code after {CODE_ATTEMPTS} attempts")
 
 
-def event_by_code_query(code: str) -> Select[int, str, str, int, float, int]:
+def event_by_code_query(code: str) -> Select[Any]:
     return select(*_EVENT_COLUMNS).where(Event.code == code)
 
 
@@ -155,6 +169,9 @@ async def update_event(
     name: str | None = None,
     match_tolerance: float | None = None,
     retention_days: int | None = None,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    organizer_id: int | None = None,
 ) -> EventRecord:
     changes = {
         key: value
@@ -162,10 +179,16 @@ async def update_event(
             ("name", name),
             ("match_tolerance", match_tolerance),
             ("retention_days", retention_days),
+            ("starts_on", starts_on),
+            ("ends_on", ends_on),
         )
         if value is not None
     }
-    statement = update(Event).where(Event.id == event_id).values(**changes)
+    statement = update(Event).where(Event.id == event_id)
+    if organizer_id is not None:
+        statement = statement.where(Event.organizer_id == organizer_id)
+    # Nothing to change: a no-op update still answers with the event (and checks ownership).
+    statement = statement.values(**changes) if changes else statement.values(id=Event.id)
     row = (await conn.execute(statement.returning(*_EVENT_COLUMNS))).one_or_none()
     if row is None:
         raise NotFound("event_not_found", "no such event")
@@ -308,3 +331,10 @@ async def save_selfie(
         )
     )
     return int(result.rowcount)
+
+
+async def delete_attendee(*, conn: AsyncConnection, attendee_id: int) -> bool:
+    """Remove the attendee; the selfie (and its encoding) and matches cascade.
+    False when there was no such attendee (deleting twice is not an error)."""
+    result = await conn.execute(delete(Attendee).where(Attendee.id == attendee_id))
+    return bool(result.rowcount)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -14,6 +15,9 @@ class EventRecord:
     organizer_id: int
     match_tolerance: float
     retention_days: int
+    # ISO dates or None.
+    starts_on: str | None = None
+    ends_on: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -27,6 +31,9 @@ class EventRecord:
             organizer_id=int(data["organizer_id"]),
             match_tolerance=float(data["match_tolerance"]),
             retention_days=int(data["retention_days"]),
+            # Entries cached before dates existed have no such keys.
+            starts_on=data.get("starts_on"),
+            ends_on=data.get("ends_on"),
         )
 
 
@@ -52,3 +59,57 @@ class FaceBox:
     right: int
     bottom: int
     left: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddedPhoto:
+    id: int
+    status: str
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    pending: int = 0
+    processing: int = 0
+    done: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EventStats:
+    attendees: int
+    selfies: int
+    photos: Progress
+    faces: int
+    matches: int
+
+
+@dataclass(frozen=True, slots=True)
+class MyPhoto:
+    photo_id: int
+    distance: float
+    detected_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MyPhotosPage:
+    items: list[MyPhoto]
+    next_cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedFace:
+    box: FaceBox
+    encoding: list[float]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedPhoto:
+    """A claim on one photo; ``attempt`` fences it: a worker whose lease expired and
+    was re-claimed by another can no longer store results."""
+
+    id: int
+    event_id: int
+    storage_key: str
+    attempt: int

@@ -13,6 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from findme_events.blobs import LocalBlobStore
 from findme_events.cache import EventCache
 from findme_events.config import EventsSettings, get_settings
 from findme_events.health import CACHE, DATABASE, HealthMonitor, cache_probe, database_probe
@@ -74,6 +75,11 @@ class EventsApp:
             default_match_tolerance=settings.default_match_tolerance,
             default_retention_days=settings.default_retention_days,
             max_selfie_bytes=settings.max_selfie_bytes,
+            blobs=LocalBlobStore(settings.blob_dir),
+            max_photo_bytes=settings.max_photo_bytes,
+            max_photos_per_call=settings.max_photos_per_call,
+            invite_ttl=settings.invite_ttl,
+            page_size=settings.my_photos_page_size,
         )
 
     def register(self, server: grpc.aio.Server, health_servicer: health.aio.HealthServicer) -> None:

@@ -51,7 +51,7 @@ async def test_migrate_twice_is_a_no_op(fresh_database_url: str) -> None:
     first = run_migrate(fresh_database_url)
     assert first.returncode == 0, first.stderr
     after_first = await snapshot(fresh_database_url)
-    assert after_first[2] == [("0001",)]
+    assert after_first[2] == [("0002",)]
     assert {"organizers", "events", "attendees", "selfies", "photos", "faces", "matches"} <= {
         column[0] for column in after_first[0]
     }

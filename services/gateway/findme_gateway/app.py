@@ -4,6 +4,7 @@ per-worker resources (gRPC channels, Redis) opened in the lifespan."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -19,13 +20,15 @@ from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import install_error_handlers
 from findme_gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from findme_gateway.ratelimit import RateLimiter
-from findme_gateway.routes import attendees, events, health, organizers, pages
+from findme_gateway.routes import attendees, events, health, me, organizers, pages, photos
 from findme_gateway.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
 # Paths whose bodies are uploads; every other body is small JSON.
 UPLOAD_PATHS = frozenset({"/api/upload-selfie"})
+# Upload paths with an id or token in them.
+UPLOAD_PATTERNS = (re.compile(r"^/api/invites/[^/]+/register$"),)
 # Multipart framing around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 # The limiter must never hold a request up for long when Redis is slow or gone.
@@ -36,7 +39,11 @@ def _body_limit(settings: GatewaySettings) -> Callable[[str], int]:
     upload_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
 
     def limit_for(path: str) -> int:
-        return upload_limit if path in UPLOAD_PATHS else settings.max_json_bytes
+        if photos.UPLOAD_PATH.match(path):
+            return photos.BATCH_MAX_BYTES + MULTIPART_OVERHEAD
+        if path in UPLOAD_PATHS or any(pattern.match(path) for pattern in UPLOAD_PATTERNS):
+            return upload_limit
+        return settings.max_json_bytes
 
     return limit_for
 
@@ -87,7 +94,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         leeway=settings.token_leeway,
     )
     install_error_handlers(app)
-    for module in (events, attendees, organizers, health, pages):
+    for module in (events, attendees, organizers, photos, me, health, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 

@@ -23,6 +23,8 @@ class Deadlines:
     password: float
     selfie: float
     health: float
+    # Photo batches: originals are written to the blob store inside the call.
+    photos: float = 60.0
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ services own the real rules (code format, username policy, password length).
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 EventCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -105,3 +106,86 @@ class SelfieOut(BaseModel):
     face: FaceBoxOut
     stored_bytes: int
     matches: int
+
+
+# -- organizer: events, photos, invites ------------------------------------------------
+
+
+class EventDetailOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    starts_on: date | None
+    ends_on: date | None
+    match_tolerance: float
+    retention_days: int
+
+
+class EventListOut(BaseModel):
+    events: list[EventDetailOut]
+
+
+class UpdateEventIn(BaseModel):
+    """Fields left out stay as they are; the events service validates the values."""
+
+    name: EventName | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    match_tolerance: float | None = None
+    retention_days: int | None = None
+
+
+class CreateInviteIn(BaseModel):
+    # None: the service default (a week).
+    valid_for_seconds: Annotated[int, Field(gt=0, le=90 * 24 * 3600)] | None = None
+
+
+class InviteOut(BaseModel):
+    token: str
+    register_url: str
+    expires_at: datetime
+
+
+class PhotoStatusOut(BaseModel):
+    id: int
+    status: str
+    duplicate: bool = False
+
+
+class PhotosAcceptedOut(BaseModel):
+    photos: list[PhotoStatusOut]
+
+
+class ProgressOut(BaseModel):
+    pending: int
+    processing: int
+    done: int
+    failed: int
+
+
+class EventStatsOut(BaseModel):
+    attendees: int
+    selfies: int
+    photos: ProgressOut
+    faces: int
+    matches: int
+
+
+# -- attendee: my photos, invites ------------------------------------------------------
+
+
+class MyPhotoOut(BaseModel):
+    photo_id: int
+    url: str
+    thumbnail_url: str
+    distance: float
+    detected_at: datetime
+
+
+class MyPhotosOut(BaseModel):
+    items: list[MyPhotoOut]
+    next_cursor: str | None
+
+
+class InviteRegisterOut(RegisterOut):
+    selfie: SelfieOut

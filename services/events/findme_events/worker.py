@@ -1,0 +1,213 @@
+"""``python -m findme_events.worker``: turns pending photos into faces and matches.
+
+Each worker process runs ``worker_concurrency`` claim loops plus the retention job.
+Per photo: claim (lease) -> read the original -> selfie.AnalyzePhoto (deadline) ->
+write display copy and thumbnail -> one transaction storing faces, matches and
+``done``. A refusal of the image (not_an_image, too_many_pixels, ...) fails the photo
+at once; a busy or unreachable selfie service is retried after a delay, up to
+``photo_max_attempts``. Run as many worker processes as you like: claims use
+``FOR UPDATE SKIP LOCKED``, so they never take the same photo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import grpc
+from findme.selfie.v1 import selfie_pb2, selfie_pb2_grpc
+from findme_common.grpc_client import open_channel
+from findme_common.grpc_errors import error_reason
+from findme_common.logging import configure_logging
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from findme_events import blobs, pipeline, retention
+from findme_events.blobs import BlobStore, LocalBlobStore
+from findme_events.config import EventsSettings, get_settings
+from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
+from findme_events.server import create_engine
+
+log = logging.getLogger(__name__)
+
+# The selfie service refused the image itself: retrying cannot help.
+PERMANENT_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT})
+
+
+class PhotoWorker:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        store: BlobStore,
+        selfie: selfie_pb2_grpc.SelfieServiceStub,
+        settings: EventsSettings,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.selfie = selfie
+        self.settings = settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim loops and the retention job until ``stop`` is set; in-flight photos finish."""
+        loops = [self._claim_loop(stop) for _ in range(self.settings.worker_concurrency)]
+        await asyncio.gather(*loops, self._retention_loop(stop))
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                worked = await self.process_one()
+            except Exception:  # a database outage must not end the worker: wait, retry
+                log.exception("photo loop error")
+                worked = False
+            if not worked:
+                await _wait(stop, self.settings.worker_idle_poll)
+
+    async def _retention_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.purge_expired()
+            except Exception:
+                log.exception("retention job failed")
+            await _wait(stop, self.settings.retention_interval)
+
+    async def purge_expired(self) -> tuple[int, int]:
+        async with self.engine.begin() as conn:
+            matches, selfies = await retention.purge(conn=conn)
+        if matches or selfies:
+            log.info("retention purge", extra={"matches": matches, "selfies": selfies})
+        return matches, selfies
+
+    async def claim(self) -> ClaimedPhoto | None:
+        async with self.engine.begin() as conn:
+            released = await pipeline.release_expired(
+                conn=conn, max_attempts=self.settings.photo_max_attempts
+            )
+            if released:
+                log.warning("expired photo claims released", extra={"photos": released})
+            return await pipeline.claim(conn=conn, lease=self.settings.photo_lease)
+
+    async def process_one(self) -> bool:
+        """Claim and process one photo; False when none was waiting."""
+        photo = await self.claim()
+        if photo is None:
+            return False
+        await self.process(photo)
+        return True
+
+    async def process(self, photo: ClaimedPhoto) -> None:
+        context = {"photo_id": photo.id, "event_id": photo.event_id, "attempt": photo.attempt}
+        try:
+            original = await self.store.get(photo.storage_key)
+        except blobs.BlobNotFound:
+            await self._retry_or_fail(photo, "original_missing", permanent=True)
+            return
+        try:
+            analysis: selfie_pb2.AnalyzePhotoResponse = await self.selfie.AnalyzePhoto(
+                selfie_pb2.AnalyzePhotoRequest(image=original),
+                timeout=self.settings.analyze_deadline,
+            )
+        except grpc.RpcError as exc:
+            code = exc.code()
+            reason = error_reason(exc) or code.name.lower()
+            await self._retry_or_fail(photo, reason, permanent=code in PERMANENT_CODES)
+            return
+
+        display = blobs.display_key(photo.event_id, photo.id)
+        thumbnail = blobs.thumbnail_key(photo.event_id, photo.id)
+        await self.store.put(display, analysis.display_jpeg)
+        await self.store.put(thumbnail, analysis.thumbnail_jpeg)
+        faces = [
+            DetectedFace(
+                box=FaceBox(
+                    top=face.box.top,
+                    right=face.box.right,
+                    bottom=face.box.bottom,
+                    left=face.box.left,
+                ),
+                encoding=list(face.encoding),
+            )
+            for face in analysis.faces
+        ]
+        async with self.engine.begin() as conn:
+            matches = await pipeline.complete(
+                conn=conn,
+                photo=photo,
+                width=analysis.display_width,
+                height=analysis.display_height,
+                display_key=display,
+                thumbnail_key=thumbnail,
+                faces=faces,
+            )
+        if matches is None:
+            # Our claim was taken over (we were presumed dead) or the event is gone.
+            # Another worker writes the same keys, so only clean up for a vanished event.
+            log.warning("photo claim lost; results dropped", extra=context)
+            if not await self._photo_exists(photo.id):
+                await self.store.delete(display)
+                await self.store.delete(thumbnail)
+            return
+        log.info("photo done", extra={**context, "faces": len(faces), "matches": matches})
+
+    async def _photo_exists(self, photo_id: int) -> bool:
+        async with self.engine.connect() as conn:
+            row = await conn.execute(text("SELECT 1 FROM photos WHERE id = :id"), {"id": photo_id})
+            return row.first() is not None
+
+    async def _retry_or_fail(self, photo: ClaimedPhoto, reason: str, *, permanent: bool) -> None:
+        async with self.engine.begin() as conn:
+            status = await pipeline.retry_or_fail(
+                conn=conn,
+                photo=photo,
+                reason=reason,
+                permanent=permanent,
+                max_attempts=self.settings.photo_max_attempts,
+                delay=self.settings.photo_retry_delay,
+            )
+        log.log(
+            logging.WARNING if status == "failed" else logging.INFO,
+            "photo not processed",
+            extra={"photo_id": photo.id, "reason": reason, "status": status},
+        )
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def serve(settings: EventsSettings) -> None:
+    engine = create_engine(settings)
+    channel = open_channel(settings.selfie_target)
+    worker = PhotoWorker(
+        engine=engine,
+        store=LocalBlobStore(settings.blob_dir),
+        selfie=selfie_pb2_grpc.SelfieServiceStub(channel),
+        settings=settings,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "photo worker started",
+        extra={"concurrency": settings.worker_concurrency, "selfie": settings.selfie_target},
+    )
+    try:
+        await worker.run(stop)
+    finally:
+        await channel.close()
+        await engine.dispose()
+    log.info("photo worker stopped")
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging("worker", settings.log_level)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()
