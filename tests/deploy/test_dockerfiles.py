@@ -1,0 +1,164 @@
+"""Each Dockerfile builds its own service only: multi-stage, exactly that service's
+dependency set from uv.lock, non-root, unbuffered, exec-form entrypoint, and a
+health check whose probe really answers (run here against real servers)."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from .deployfiles import ROOT, SERVICES, dockerfile
+
+GRPC_SERVICES = ("auth", "events", "selfie")
+
+
+def uv_export(package: str) -> set[str]:
+    uv = shutil.which("uv")
+    command = [uv] if uv else [sys.executable, "-m", "uv"]
+    out = subprocess.run(
+        [
+            *command,
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--package",
+            package,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return {
+        m.group(1).lower().replace("_", "-")
+        for line in out.splitlines()
+        if "sys_platform == 'never'" not in line and (m := re.match(r"^([A-Za-z0-9_.\-]+)==", line))
+    }
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_installs_exactly_its_own_dependency_set(service: str) -> None:
+    image = dockerfile(service)
+    runs = " ".join(image.all("RUN"))
+    syncs = re.findall(r"uv sync[^&;]*", runs)
+    assert syncs, "no uv sync"
+    for sync in syncs:
+        assert f"--package findme-{service}" in sync, sync
+        assert "--frozen" in sync and "--no-dev" in sync, sync
+        assert "--all-packages" not in sync
+    assert "pip install" not in runs
+    sources = [rest.split()[-2] for rest in image.all("COPY") if not rest.startswith("--from")]
+    for other in SERVICES:
+        if other != service:
+            # Another service's manifest only (uv reads the workspace), never its code.
+            theirs = [src for src in sources if src.startswith(f"services/{other}")]
+            assert theirs == [f"services/{other}/pyproject.toml"], theirs
+    assert f"services/{service}" in sources and "uv.lock" in " ".join(image.all("COPY"))
+
+
+def test_only_the_selfie_image_carries_dlib_and_the_face_models() -> None:
+    heavy = {"dlib-bin", "face-recognition", "face-recognition-models"}
+    for service in SERVICES:
+        package = re.search(r"--package (findme-[a-z]+)", " ".join(dockerfile(service).all("RUN")))
+        assert package
+        names = uv_export(package.group(1))
+        if service == "selfie":
+            assert heavy <= names
+        else:
+            assert not heavy & names, (service, heavy & names)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_runtime_stage(service: str) -> None:
+    image = dockerfile(service)
+    assert len(image.all("FROM")) >= 3  # uv, build, runtime
+    final = image.last_stage()
+    users = [rest for word, rest in final if word == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert image.env()["PYTHONUNBUFFERED"] == "1"
+    assert image.exec_form("ENTRYPOINT") == ["python", "-m", f"findme_{service}"]
+    assert "--from=build /app/.venv" in " ".join(rest for word, rest in final if word == "COPY")
+
+
+def run_probe(service: str, port: int) -> int:
+    """The image's HEALTHCHECK command, run here with this interpreter."""
+    image = dockerfile(service)
+    assert " CMD [" in image.all("HEALTHCHECK")[-1]  # exec form: no shell in the image
+    command = image.exec_form("HEALTHCHECK")
+    assert command[0] == "python"
+    env = {**os.environ, f"FINDME_{service.upper()}_PORT": str(port)}
+    return subprocess.run(
+        [sys.executable, *command[1:]], env=env, capture_output=True, timeout=30, check=False
+    ).returncode
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def health_server() -> Iterator[tuple[int, health.aio.HealthServicer]]:
+    server = grpc.aio.server()
+    servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield port, servicer
+    await server.stop(0)
+
+
+@pytest.mark.parametrize("service", GRPC_SERVICES)
+async def test_grpc_health_probe_answers(
+    service: str, health_server: tuple[int, health.aio.HealthServicer]
+) -> None:
+    import asyncio
+
+    port, servicer = health_server
+    await servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    assert await asyncio.to_thread(run_probe, service, port) == 0
+    await servicer.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+    assert await asyncio.to_thread(run_probe, service, port) != 0
+    assert await asyncio.to_thread(run_probe, service, free_port()) != 0
+
+
+def test_gateway_probe_treats_an_answering_gateway_as_alive() -> None:
+    status = {"code": 200}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status["code"] if self.path == "/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        assert run_probe("gateway", port) == 0
+        status["code"] = 503  # a backend is down: the gateway itself is fine
+        assert run_probe("gateway", port) == 0
+        status["code"] = 500
+        assert run_probe("gateway", port) != 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run_probe("gateway", free_port()) != 0
