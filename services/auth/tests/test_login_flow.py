@@ -1,0 +1,228 @@
+"""The login path across services: the gateway's HTTP API (in-process) over real
+events (fresh PostgreSQL) and auth (real Redis) gRPC servers.
+
+Auth alone can only say a hash needs upgrading; these tests check that the new hash
+is really saved through events, that throttling keys built by the gateway lock an
+account and reset on success, and that bad usernames reach the client as 422.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import bcrypt
+import grpc
+import httpx
+import pytest
+
+pytest.importorskip("findme_events")
+pytest.importorskip("findme_gateway")
+
+from findme.events.v1 import events_pb2, events_pb2_grpc
+from findme_auth.config import AuthSettings
+from findme_auth.server import build_service
+from findme_common.grpc_server import RequestIdInterceptor, server_options
+from findme_events import migrate
+from findme_events.config import EventsSettings
+from findme_events.server import EventsApp
+from findme_gateway.app import create_app, lifespan
+from findme_gateway.config import GatewaySettings
+from grpc_health.v1 import health
+
+POLICY_ROUNDS = 5  # the auth service's policy here; stored hashes below it get upgraded
+PASSWORD = "correct horse battery"
+
+
+async def _serve(
+    register: Callable[[grpc.aio.Server], None], options: list[Any] | None = None
+) -> tuple[grpc.aio.Server, str]:
+    server = grpc.aio.server(interceptors=[RequestIdInterceptor()], options=options)
+    register(server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, f"dns:///127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def events_target(fresh_database_url: str, redis_url: str) -> AsyncIterator[str]:
+    await migrate.upgrade(fresh_database_url)
+    app = EventsApp(EventsSettings(database_url=fresh_database_url, redis_url=redis_url))
+    await app.startup()
+    server, target = await _serve(lambda s: app.register(s, health.aio.HealthServicer()))
+    yield target
+    await server.stop(0)
+    await app.shutdown()
+
+
+@pytest.fixture
+async def auth_target(make_settings: Callable[..., AuthSettings]) -> AsyncIterator[str]:
+    settings = make_settings(bcrypt_rounds=POLICY_ROUNDS)
+    service = build_service(settings)
+    assert service.startup is not None and service.shutdown is not None
+    await service.startup()
+    server, target = await _serve(
+        lambda s: service.register(s, health.aio.HealthServicer()), server_options(settings)
+    )
+    yield target
+    await server.stop(0)
+    await service.shutdown()
+
+
+@pytest.fixture
+async def events(events_target: str) -> AsyncIterator[events_pb2_grpc.EventsServiceStub]:
+    async with grpc.aio.insecure_channel(events_target.removeprefix("dns:///")) as channel:
+        yield events_pb2_grpc.EventsServiceStub(channel)
+
+
+@pytest.fixture
+async def gateway(
+    events_target: str, auth_target: str, redis_url: str, key_pair: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = GatewaySettings(
+        token_public_key=key_pair.public_pem,
+        auth_target=auth_target,
+        events_target=events_target,
+        # No selfie calls here; nothing listens on port 9 of loopback.
+        selfie_target="dns:///127.0.0.1:9",
+        redis_url=redis_url,
+        rate_limit_enabled=False,
+        access_log=False,
+    )
+    app = create_app(settings)
+    async with lifespan(app):
+        transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
+
+
+@dataclass
+class Account:
+    code: str
+    username: str
+
+
+async def _attendee(events: events_pb2_grpc.EventsServiceStub, stored_hash: str) -> Account:
+    organizer = await events.CreateOrganizer(
+        events_pb2.CreateOrganizerRequest(
+            email=f"o-{uuid.uuid4().hex[:8]}@example.com", password_hash=stored_hash
+        )
+    )
+    event = await events.CreateEvent(
+        events_pb2.CreateEventRequest(organizer_id=organizer.organizer_id, name="Party")
+    )
+    username = f"Guest_{uuid.uuid4().hex[:6]}"
+    await events.CreateAttendee(
+        events_pb2.CreateAttendeeRequest(
+            event_code=event.code, username=username, password_hash=stored_hash
+        )
+    )
+    return Account(code=event.code, username=username)
+
+
+async def _stored_hash(events: events_pb2_grpc.EventsServiceStub, account: Account) -> str:
+    credentials = await events.GetAttendeeCredentials(
+        events_pb2.GetAttendeeCredentialsRequest(event_code=account.code, username=account.username)
+    )
+    assert credentials.found
+    return str(credentials.password_hash)
+
+
+def _cost(stored_hash: str) -> int:
+    return int(stored_hash.split("$")[2])
+
+
+async def _login(gateway: httpx.AsyncClient, account: Account, password: str) -> httpx.Response:
+    return await gateway.post(
+        "/api/login",
+        json={"event_code": account.code, "username": account.username, "password": password},
+    )
+
+
+async def test_login_saves_a_rehash_through_events(
+    gateway: httpx.AsyncClient, events: events_pb2_grpc.EventsServiceStub
+) -> None:
+    old = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    account = await _attendee(events, old)
+
+    first = await _login(gateway, account, PASSWORD)
+    assert first.status_code == 200, first.text
+    upgraded = await _stored_hash(events, account)
+    assert _cost(upgraded) == POLICY_ROUNDS
+    assert bcrypt.checkpw(PASSWORD.encode(), upgraded.encode())
+
+    # The upgraded hash logs in and, being at policy, is left alone.
+    second = await _login(gateway, account, PASSWORD)
+    assert second.status_code == 200, second.text
+    assert await _stored_hash(events, account) == upgraded
+
+
+async def test_wrong_password_does_not_rehash(
+    gateway: httpx.AsyncClient, events: events_pb2_grpc.EventsServiceStub
+) -> None:
+    old = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    account = await _attendee(events, old)
+    reply = await _login(gateway, account, "not the password")
+    assert (reply.status_code, reply.json()["error"]["code"]) == (401, "invalid_credentials")
+    assert await _stored_hash(events, account) == old
+
+
+async def test_account_locks_with_retry_after_and_success_resets_it(
+    gateway: httpx.AsyncClient, events: events_pb2_grpc.EventsServiceStub
+) -> None:
+    stored = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(POLICY_ROUNDS)).decode()
+    account = await _attendee(events, stored)
+    free = AuthSettings.model_fields["throttle_account_free_attempts"].default
+
+    # One short of the lock, then a success: the counter starts again from zero.
+    for _ in range(free - 1):
+        assert (await _login(gateway, account, "wrong guess")).status_code == 401
+    assert (await _login(gateway, account, PASSWORD)).status_code == 200
+    for _ in range(free - 1):
+        assert (await _login(gateway, account, "wrong guess")).status_code == 401
+
+    # The username differs only in case and width: the same account, the same counter.
+    variant = Account(code=account.code, username=account.username.upper())
+    assert (await _login(gateway, variant, "wrong guess")).status_code == 401
+    locked = await _login(gateway, account, PASSWORD)
+    assert locked.status_code == 429, locked.text
+    assert locked.json()["error"]["code"] == "too_many_attempts"
+    assert int(locked.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize("username", ["ab", "x" * 33, "has space", "semi;colon", "emoji\U0001f600"])
+async def test_bad_usernames_are_422_invalid_username(
+    gateway: httpx.AsyncClient, events: events_pb2_grpc.EventsServiceStub, username: str
+) -> None:
+    stored = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    account = await _attendee(events, stored)
+    body = {"event_code": account.code, "username": username}
+
+    availability = await gateway.post("/api/check-user-availability", json=body)
+    register = await gateway.post(
+        "/api/register-with-event-code", json={**body, "password": PASSWORD}
+    )
+    for reply in (availability, register):
+        assert reply.status_code == 422, reply.text
+        assert reply.json()["error"]["code"] == "invalid_username"
+
+
+async def test_usernames_equal_after_nfkc_casefold_collide(
+    gateway: httpx.AsyncClient, events: events_pb2_grpc.EventsServiceStub
+) -> None:
+    stored = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    account = await _attendee(events, stored)
+    # Full-width letters and a different case: NFKC + casefold make them the same name.
+    fullwidth = "".join(
+        chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c
+        for c in account.username.swapcase()
+    )
+    reply = await gateway.post(
+        "/api/register-with-event-code",
+        json={"event_code": account.code, "username": fullwidth, "password": PASSWORD},
+    )
+    assert (reply.status_code, reply.json()["error"]["code"]) == (409, "username_taken")
+    login = await _login(gateway, Account(account.code, fullwidth), PASSWORD)
+    assert login.status_code == 200, login.text
