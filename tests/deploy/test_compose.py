@@ -4,6 +4,7 @@ health gating, volumes and scaling the deployment relies on."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 from collections.abc import Iterator
@@ -175,3 +176,12 @@ def test_grpc_clients_reach_every_replica() -> None:
     for key, target in targets.items():
         host, _ = grpc_target_hostport(target)  # dns:/// resolves every replica's address
         assert host in services, f"{key} points at {host}, not a compose service"
+
+
+@pytest.mark.parametrize("module", ["findme_events.migrate", "findme_events.worker"])
+def test_entry_points_the_files_run_exist(module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        if module == "findme_events.worker":
+            pytest.skip("findme_events.worker (photo workers) is not merged yet")
+        pytest.fail(f"{module} does not exist")
+    assert importlib.util.find_spec(module) is not None
