@@ -154,6 +154,17 @@ def test_data_lives_in_named_volumes() -> None:
     assert spec["services"]["postgres"]["image"].startswith("pgvector/pgvector:")
 
 
+def test_events_and_workers_share_the_blob_store() -> None:
+    services = compose()["services"]
+    for name in ("events", "events-worker"):
+        blob_dir = services[name]["environment"]["FINDME_EVENTS_BLOB_DIR"]
+        mounted = {v.split(":")[1] for v in services[name]["volumes"] if v.startswith("photos:")}
+        assert mounted == {blob_dir}, name
+    # The image creates that folder for its unprivileged user (a fresh named volume
+    # takes the folder's owner from the image).
+    assert "/var/lib/findme/photos" in " ".join(dockerfile("events").all("RUN"))
+
+
 def test_scalable_services_can_be_scaled() -> None:
     services = compose()["services"]
     for name in SCALABLE:

@@ -206,3 +206,22 @@ def test_gateway_down_is_a_json_503(
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
     assert response.headers["retry-after"]
+
+
+def _size(value: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    return int(value[:-1]) * units[value[-1].lower()] if value[-1].isalpha() else int(value)
+
+
+def test_body_limits_match_the_gateway() -> None:
+    from findme_gateway.app import MULTIPART_OVERHEAD
+    from findme_gateway.routes.photos import BATCH_MAX_BYTES, UPLOAD_PATH
+
+    config = NGINX_FILE.read_text()
+    general = _size(re.search(r"^    client_max_body_size (\w+);", config, re.M).group(1))
+    photo_block = re.search(r"location ~ (\S+) \{[^}]*?client_max_body_size (\w+);", config)
+    assert photo_block, "no photo upload location"
+    # nginx must not refuse what the gateway accepts (its own 413 is the precise one).
+    assert general >= int(default("gateway", "max_upload_bytes")) + MULTIPART_OVERHEAD
+    assert _size(photo_block.group(2)) >= BATCH_MAX_BYTES + MULTIPART_OVERHEAD
+    assert photo_block.group(1).replace("[0-9]", r"\d") == UPLOAD_PATH.pattern
