@@ -32,8 +32,10 @@ class EventsSettings(ServiceSettings):
     # Photo analysis (selfie.AnalyzePhoto) goes through this target.
     selfie_target: str = "dns:///127.0.0.1:50053"
 
-    # face_recognition's own default; per-event values override it.
-    default_match_tolerance: float = Field(default=0.6, gt=0.0, le=2.0)
+    # Measured on ../shared/faces: one person's encodings are at most 0.52 apart,
+    # different people at least 0.595 (face_recognition's default 0.6 let a stranger
+    # in a crowd photo match an attendee). 0.55 sits between; per-event values override.
+    default_match_tolerance: float = Field(default=0.55, gt=0.0, le=2.0)
     default_retention_days: int = Field(default=30, ge=1)
 
     db_pool_size: int = Field(default=10, ge=1)
