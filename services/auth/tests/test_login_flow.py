@@ -192,21 +192,21 @@ async def test_account_locks_with_retry_after_and_success_resets_it(
     assert int(locked.headers["retry-after"]) >= 1
 
 
-@pytest.mark.parametrize("username", ["ab", "x" * 33, "has space", "semi;colon", "emoji\U0001f600"])
 async def test_bad_usernames_are_422_invalid_username(
-    gateway: httpx.AsyncClient, events: events_pb2_grpc.EventsServiceStub, username: str
+    gateway: httpx.AsyncClient, events: events_pb2_grpc.EventsServiceStub
 ) -> None:
     stored = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
     account = await _attendee(events, stored)
-    body = {"event_code": account.code, "username": username}
-
-    availability = await gateway.post("/api/check-user-availability", json=body)
-    register = await gateway.post(
-        "/api/register-with-event-code", json={**body, "password": PASSWORD}
-    )
-    for reply in (availability, register):
-        assert reply.status_code == 422, reply.text
-        assert reply.json()["error"]["code"] == "invalid_username"
+    # Too short, too long, and characters outside letters, digits and "._-".
+    for username in ["ab", "x" * 33, "has space", "semi;colon", "emoji\U0001f600"]:
+        body = {"event_code": account.code, "username": username}
+        availability = await gateway.post("/api/check-user-availability", json=body)
+        register = await gateway.post(
+            "/api/register-with-event-code", json={**body, "password": PASSWORD}
+        )
+        for reply in (availability, register):
+            assert reply.status_code == 422, (username, reply.text)
+            assert reply.json()["error"]["code"] == "invalid_username"
 
 
 async def test_usernames_equal_after_nfkc_casefold_collide(

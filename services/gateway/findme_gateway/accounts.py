@@ -39,7 +39,10 @@ def _invalid_credentials() -> ApiError:
 
 
 def _normalised(name: str) -> str:
-    return unicodedata.normalize("NFKC", name).casefold()
+    # Fallback throttling key when events gives none; the same rule as events'
+    # usernames.canonical (NFKC again after casefold), so one name has one counter.
+    folded = unicodedata.normalize("NFKC", name.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)
 
 
 async def _issue(backends: Backends, role: int, subject_id: int, event_id: int) -> IssuedToken:
