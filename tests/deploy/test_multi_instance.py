@@ -163,6 +163,7 @@ async def test_one_target_spreads_calls_over_both_instances(
             await auth.HashPassword(auth_pb2.HashPasswordRequest(password=PASSWORD))
         ).password_hash
         # Let round_robin connect to both addresses before measuring.
+        selfie_channel.get_state(try_to_connect=True)
         await asyncio.sleep(0.5)
         selfie_before = served(cluster.selfie, PROCESS_SELFIE)
         auth_before = served(cluster.auth, HASH_PASSWORD, VERIFY_PASSWORD)
@@ -223,6 +224,8 @@ async def test_killing_an_instance_mid_run_loses_no_idempotent_call(
         auth = auth_pb2_grpc.AuthServiceStub(channels["auth"])
         hashed = await auth.HashPassword(auth_pb2.HashPasswordRequest(password=PASSWORD))
         stored = hashed.password_hash
+        for channel in channels.values():
+            channel.get_state(try_to_connect=True)
         await asyncio.sleep(0.5)
         survivor_before = (
             served_one(selfie_survivor, PROCESS_SELFIE),
