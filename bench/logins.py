@@ -387,8 +387,8 @@ def report(result: Result) -> None:
     for name, probe in (("idle", result.idle_probe), ("during login flood", result.flood_probe)):
         lat = [v * 1000 for v in probe.latencies]
         print(
-            f"  {name:<22}{probe.sent:>6}{len(probe.errors):>8}{statistics.median(lat):>9.1f}"
-            f"{percentile(lat, 0.95):>9.1f}{max(lat):>9.1f}"
+            f"  {name:<22}{probe.sent:>6}{len(probe.errors):>8}{percentile(lat, 0.5):>9.1f}"
+            f"{percentile(lat, 0.95):>9.1f}{percentile(lat, 1.0):>9.1f}"
         )
         for error in probe.errors[:3]:
             print(f"    error: {error}")
