@@ -320,7 +320,7 @@ async def measure(
         await probing
         probe_elapsed = time.perf_counter() - probe_started
         idle_cpu = {
-            k: max(0.0, v - quiet_cpu[k] * probe_elapsed)
+            k: max(0.0, v - quiet_cpu.get(k, 0.0) * probe_elapsed)
             for k, v in cpu_delta(before, meter.sample()).items()
         }
 
