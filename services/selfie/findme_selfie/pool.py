@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _PRELOAD = ["findme_selfie.pipelines", "findme_selfie.faces"]
+# One worker per core already fills the machine; a native thread pool inside a worker
+# (OpenBLAS under numpy, OpenMP) would only oversubscribe it. Read when those libraries
+# load, i.e. in the forkserver, which inherits this process's environment.
+_SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class Overloaded(Exception):
@@ -66,6 +70,8 @@ class WorkerPool:
 
     async def start(self) -> None:
         """Start and warm every worker, so the first requests do not pay for it."""
+        for variable in _SINGLE_THREADED:
+            os.environ.setdefault(variable, "1")
         self._executor = self._new_executor()
         await self._warm(self._executor)
         log.info("worker pool ready", extra={"workers": self.workers, "capacity": self.capacity})

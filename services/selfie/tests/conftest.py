@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import numpy as np
 import pillow_heif
 import pytest
 from findme.selfie.v1 import selfie_pb2_grpc
@@ -78,6 +79,14 @@ def start_selfie() -> Callable[..., AbstractAsyncContextManager[RunningSelfie]]:
     return running_selfie
 
 
+# EXIF orientation -> how a camera stored the pixels of an upright scene.
+STORED_TURN = {
+    3: Image.Transpose.ROTATE_180,
+    6: Image.Transpose.ROTATE_90,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
 class Samples:
     """Hand-made inputs, built in the test rather than stored."""
 
@@ -134,12 +143,20 @@ class Samples:
         return out.getvalue()
 
     @staticmethod
-    def exif_rotated_jpeg(image: Image.Image) -> bytes:
-        """Pixels stored turned a quarter, with EXIF Orientation=6 telling viewers to undo it."""
-        stored = image.convert("RGB").transpose(Image.Transpose.ROTATE_90)
+    def exif_rotated_jpeg(image: Image.Image, orientation: int = 6) -> bytes:
+        """Pixels stored turned, with the EXIF Orientation that tells viewers to undo it."""
+        stored = image.convert("RGB").transpose(STORED_TURN[orientation])
         exif = Image.Exif()
-        exif[0x0112] = 6
+        exif[0x0112] = orientation
         return Samples.encode(stored, "JPEG", quality=92, exif=exif.tobytes())
+
+    @staticmethod
+    def face_in_noise(face: Image.Image, side: int = 600, seed: int = 0) -> bytes:
+        """``face`` pasted on random noise: the worst case for JPEG size (PNG input)."""
+        noise = np.random.default_rng(seed).integers(0, 256, (side, side, 3), dtype=np.uint8)
+        canvas = Image.fromarray(noise)
+        canvas.paste(face, ((side - face.width) // 2, (side - face.height) // 2))
+        return Samples.encode(canvas, "PNG")
 
 
 @pytest.fixture(scope="session")

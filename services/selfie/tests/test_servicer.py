@@ -125,16 +125,42 @@ async def test_a_small_face_is_too_small(selfie, read_face, samples) -> None:
     assert await refusal(selfie, data) == (grpc.StatusCode.INVALID_ARGUMENT, "face_too_small")
 
 
+def test_every_shared_selfie_and_variant_has_a_verdict(faces_dir: Path) -> None:
+    # A file added to ../shared/faces must be judged here, not silently skipped.
+    shared = {
+        f"{folder}/{path.name}"
+        for folder in ("selfies", "variants")
+        for path in (faces_dir / folder).iterdir()
+    }
+
+    assert shared == set(ACCEPTED)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
 async def test_exif_rotation_is_applied_before_detection(
-    selfie, read_face, samples, reference
+    selfie, read_face, samples, reference, orientation: int
 ) -> None:
     upright = Image.open(io.BytesIO(read_face("selfies/obama.jpg")))
 
-    response = await process(selfie, samples.exif_rotated_jpeg(upright))
+    response = await process(selfie, samples.exif_rotated_jpeg(upright, orientation))
 
     assert response.width < response.height  # portrait again, as the camera meant
     assert (response.quality.source_width, response.quality.source_height) == upright.size
     assert distance(response.encoding, reference["obama"]) < 0.1
+
+
+async def test_a_selfie_that_compresses_badly_is_still_stored_under_200_kb(
+    selfie, read_face, samples, reference
+) -> None:
+    # Random noise around the face: at quality 85 the 600 px copy would not fit.
+    face = Image.open(io.BytesIO(read_face("selfies/obama.jpg"))).convert("RGB")
+    face = face.resize((480, 600)).crop((100, 40, 380, 440))
+
+    response = await process(selfie, samples.face_in_noise(face))
+
+    assert len(response.jpeg) <= 200_000
+    assert 65 <= response.quality.jpeg_quality < 85
+    assert distance(response.encoding, reference["obama"]) < 0.4
 
 
 async def test_heic_from_a_phone_is_accepted(selfie, read_face, samples, reference) -> None:
