@@ -43,6 +43,11 @@ class SelfieSettings(ServiceSettings):
 
     photo_detect_max_side: int = Field(default=1600, ge=64)
     photo_detect_upsample: int = Field(default=1, ge=0, le=2)
+    # Photo encodings are computed on a copy of up to this size (never smaller than the
+    # detection copy): group-shot faces are small, and the encoder's 150 px face chip is
+    # only as sharp as the pixels it is cut from. JPEGs are not decoded larger for it:
+    # the copy is what DCT scaling to the detection size yields anyway.
+    photo_encode_max_side: int = Field(default=3200, ge=64)
     display_max_side: int = Field(default=1600, ge=64)
     thumbnail_max_side: int = Field(default=320, ge=32)
     display_jpeg_quality: int = Field(default=82, ge=30, le=95)

@@ -113,8 +113,14 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image if mode == "RGB" else image.convert("RGB")
 
 
-def decode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> Decoded:
+def decode(
+    data: bytes, *, max_bytes: int, max_pixels: int, max_side: int, draft_side: int | None = None
+) -> Decoded:
     """Decode ``data`` to an upright RGB image no larger than ``max_side``.
+
+    JPEGs are DCT-scaled down to no less than ``draft_side`` (default ``max_side``):
+    with a smaller ``draft_side``, the caller keeps whatever resolution above it the
+    decoder gives at that reduced cost, up to ``max_side``.
 
     Raises ImageRejected: too_large, not_an_image, unsupported_format, too_many_pixels.
     """
@@ -132,7 +138,7 @@ def decode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> De
                 )
             if source_format == "jpeg":
                 # Decode-time DCT scaling: a 4000 px photo decodes at 1/2..1/8 the cost.
-                image.draft(None, _fit(width, height, max_side))
+                image.draft(None, _fit(width, height, min(max_side, draft_side or max_side)))
             if image.getexif().get(_ORIENTATION_TAG) in _QUARTER_TURNS:
                 width, height = height, width
             image.load()

@@ -55,19 +55,31 @@ def process_selfie(data: bytes, settings: SelfieSettings) -> SelfieResult:
 
 def analyze_photo(data: bytes, settings: SelfieSettings) -> PhotoResult:
     """Every face of an event photo, plus its display copy and thumbnail."""
+    view_side = max(settings.photo_detect_max_side, settings.display_max_side)
     decoded = images.decode(
         data,
         max_bytes=settings.max_bytes,
         max_pixels=settings.max_pixels,
-        max_side=max(settings.photo_detect_max_side, settings.display_max_side),
+        max_side=max(settings.photo_encode_max_side, view_side),
+        draft_side=view_side,
     )
-    detection = images.downscale(decoded.image, settings.photo_detect_max_side)
-    pixels = np.asarray(detection)
+    source = decoded.image
+    detection = images.downscale(source, settings.photo_detect_max_side)
     # Group shots have small faces: upsampling finds them at several times the cost.
-    found = faces.detect(pixels, settings.photo_detect_upsample)
-    encodings = faces.encode(pixels, found)
+    found = faces.detect(np.asarray(detection), settings.photo_detect_upsample)
+    # Encode from the sharpest copy at hand, with the boxes scaled up to it.
+    to_source = (source.width / detection.width, source.height / detection.height)
+    encodings = (
+        faces.encode(np.asarray(source), [face.scaled(*to_source) for face in found])
+        if found
+        else []
+    )
 
-    display = images.downscale(decoded.image, settings.display_max_side)
+    display = (
+        detection
+        if settings.display_max_side == settings.photo_detect_max_side
+        else images.downscale(source, settings.display_max_side)
+    )
     scale_x, scale_y = display.width / detection.width, display.height / detection.height
     thumbnail = images.resize_small(display, settings.thumbnail_max_side)
     return PhotoResult(
