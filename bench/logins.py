@@ -7,9 +7,10 @@
 Boots the real stack (embedded PostgreSQL + Redis, the four services) on free ports
 with the gateway's rate limit off; registers enough attendees (not measured), then:
 
-1. raw: ``bcrypt.checkpw`` on a thread pool of ``os.cpu_count()`` threads, half the
-   checks before the flood and half after it (a shared machine drifts; the mean of
-   both sides is the baseline);
+1. raw: ``bcrypt.checkpw`` on a thread pool of ``os.cpu_count()`` threads, in a
+   child process with its own session like each service (Linux autogroup shares CPU
+   per session), half the checks before the flood and half after it (a shared machine
+   drifts; the mean of both sides is the baseline);
 2. flood: N valid logins through ``POST /api/login`` from C concurrent clients, each
    attendee logging in at most once at a time (so per-account throttling never
    triggers) and every login valid (so the per-address counter is refunded each time);
@@ -26,8 +27,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -76,6 +80,33 @@ def raw_checks(checks: int, threads: int) -> Raw:
     if not all(results):
         raise RuntimeError("raw bcrypt check failed")
     return Raw(per_second=checks / elapsed, cpu_per_check=cpu / checks)
+
+
+def raw_checks_in_own_session(checks: int, threads: int) -> Raw:
+    """``raw_checks`` in a child process with a session of its own, as auth has.
+
+    Linux's autogroup scheduler shares CPU between sessions, not threads: on a busy
+    machine a service started in its own session (as devstack starts them) would get
+    a different share than threads of this process, and the ratio would measure the
+    scheduler instead of the service.
+    """
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.logins",
+            "--raw-only",
+            str(checks),
+            "--threads",
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        start_new_session=True,
+        cwd=Path(__file__).resolve().parents[1],
+    ).stdout
+    return Raw(**json.loads(out.strip().splitlines()[-1]))
 
 
 # --- CPU accounting ----------------------------------------------------------------
@@ -443,8 +474,15 @@ def main() -> None:
         help="concurrent login clients (default 4 per core: keeps auth's pool full)",
     )
     parser.add_argument("--probe-rate", type=float, default=10.0, help="check-event-code per s")
+    parser.add_argument("--raw-only", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     cores = os.cpu_count() or 1
+    if args.raw_only:
+        # Child mode of raw_checks_in_own_session: one JSON line on stdout.
+        raw = raw_checks(args.raw_only, args.threads or cores)
+        print(json.dumps({"per_second": raw.per_second, "cpu_per_check": raw.cpu_per_check}))
+        return
     logins = args.logins or (40 if args.quick else 200)
     concurrency = args.concurrency or 4 * cores
 
@@ -473,7 +511,7 @@ def main() -> None:
                     logins=logins,
                     concurrency=concurrency,
                     probe_rate=args.probe_rate,
-                    raw_in_thread=lambda n: raw_checks(n, cores),
+                    raw_in_thread=lambda n: raw_checks_in_own_session(n, cores),
                 )
             )
         finally:
