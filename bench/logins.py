@@ -318,12 +318,18 @@ async def measure(
     probe_rate: float,
     raw_in_thread: Callable[[int], Raw],
 ) -> Result:
+    # uvicorn drops a keep-alive connection idle for 5 s, httpx's default expiry is
+    # also 5 s: a request sent on a connection the server is closing at that moment
+    # fails with ReadError (seen after the raw phase's pause). Expire ours first.
     limits = httpx.Limits(
-        max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4
+        max_connections=concurrency + 4,
+        max_keepalive_connections=concurrency + 4,
+        keepalive_expiry=2.0,
     )
+    probe_limits = httpx.Limits(keepalive_expiry=2.0)
     async with (
         httpx.AsyncClient(base_url=stack.url, timeout=60, limits=limits) as client,
-        httpx.AsyncClient(base_url=stack.url, timeout=60) as probe_client,
+        httpx.AsyncClient(base_url=stack.url, timeout=60, limits=probe_limits) as probe_client,
     ):
         code, usernames = await register(client, max(2 * concurrency, 16))
         # Warm-up: connections, gRPC channels, caches, code paths.
