@@ -67,7 +67,10 @@ def _raw_selfie(index: int) -> int:
 
     image = Image.open(io.BytesIO(_raw_images[index]))
     if image.format == "JPEG":
-        image.draft("RGB", (800, 800))
+        # Ask for the size that fits 800 px (not an 800x800 box, which would keep a
+        # tall or wide photo at full size): the best the library allows.
+        scale = min(1.0, 800 / max(image.size))
+        image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
     image = ImageOps.exif_transpose(image).convert("RGB")
     image.thumbnail((800, 800), Image.Resampling.BILINEAR)
     pixels = np.asarray(image)
