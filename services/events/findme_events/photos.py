@@ -7,7 +7,7 @@ import base64
 import binascii
 from datetime import datetime
 
-from sqlalchemy import Select, exists, select, tuple_
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -73,7 +73,13 @@ def my_photos_query(
         Match.attendee_id == attendee_id
     )
     if after is not None:
-        statement = statement.where(tuple_(Match.detected_at, Match.photo_id) < tuple_(*after))
+        # Spelled out rather than a row comparison: the leading "<=" is an index
+        # range on the DESC column, which a ROW(...) < ROW(...) is not.
+        at, photo_id = after
+        statement = statement.where(
+            Match.detected_at <= at,
+            or_(Match.detected_at < at, Match.photo_id < photo_id),
+        )
     return statement.order_by(Match.detected_at.desc(), Match.photo_id.desc()).limit(limit)
 
 

@@ -1,0 +1,143 @@
+"""Every query of the photo pipeline, my photos, invites, stats and retention runs
+on an index: EXPLAIN on a populated database (thousands of rows per table, so the
+planner would rather scan a table if no index served the query)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from findme_events import event_admin, invites, matching, photos, pipeline, retention
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+POPULATE = [
+    "INSERT INTO events (organizer_id, name, code, match_tolerance, retention_days) "
+    "SELECT :o, 'e' || i, upper(substr(md5(i::text), 1, 8)), 0.55, 30 "
+    "FROM generate_series(1, 500) AS i",
+    "INSERT INTO attendees (event_id, username, username_key, password_hash) "
+    "SELECT e.id, 'u' || i, 'u' || i, 'h' FROM events e CROSS JOIN generate_series(1, 20) AS i",
+    "INSERT INTO selfies (attendee_id, jpeg, encoding, face_top, face_right, face_bottom, "
+    "face_left, stored_bytes, consented_at) "
+    "SELECT id, '\\x00', array_fill(0.1, ARRAY[128])::vector, 0, 1, 1, 0, 1, now() "
+    "FROM attendees",
+    "INSERT INTO photos (event_id, status, storage_key, content_hash, lease_until) "
+    "SELECT e.id, (ARRAY['done','done','done','failed','pending','processing'])[1 + i % 6], "
+    "'k', md5(e.id || '-' || i), CASE WHEN i % 6 = 5 THEN now() + interval '1 h' END "
+    "FROM events e CROSS JOIN generate_series(1, 20) AS i",
+    'INSERT INTO faces (photo_id, event_id, top, "right", bottom, "left", encoding) '
+    "SELECT p.id, p.event_id, 0, 1, 1, 0, array_fill(0.2, ARRAY[128])::vector "
+    "FROM photos p CROSS JOIN generate_series(1, 3)",
+    "INSERT INTO matches (attendee_id, photo_id, face_id, distance, detected_at) "
+    "SELECT a.id, f.photo_id, min(f.id), 0.3, now() - (a.id % 50) * interval '1 day' "
+    "FROM attendees a JOIN faces f ON f.event_id = a.event_id "
+    "WHERE (a.id + f.photo_id) % 7 = 0 GROUP BY a.id, f.photo_id",
+    # One busy attendee: matched in 3,000 photos (pages must not sort them all).
+    "INSERT INTO matches (attendee_id, photo_id, face_id, distance, detected_at) "
+    "SELECT (SELECT max(id) FROM attendees), p.id, "
+    "(SELECT min(f.id) FROM faces f WHERE f.photo_id = p.id), 0.3, "
+    "now() - p.id * interval '1 minute' FROM photos p WHERE p.id <= 3000 "
+    "ON CONFLICT DO NOTHING",
+    "INSERT INTO invites (event_id, token_hash, expires_at) "
+    "SELECT e.id, md5('t' || e.id || '-' || i), now() + interval '1 day' "
+    "FROM events e CROSS JOIN generate_series(1, 10) AS i",
+]
+TABLES = ("events", "attendees", "selfies", "photos", "faces", "matches", "invites")
+
+
+def literal_sql(statement: object) -> str:
+    return str(
+        statement.compile(  # type: ignore[attr-defined]
+            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+        )
+    )
+
+
+async def plan(conn: AsyncConnection, statement: object, params: dict | None = None) -> str:
+    sql = statement.text if hasattr(statement, "text") else literal_sql(statement)
+    rows = await conn.execute(text("EXPLAIN " + sql), params or {})
+    return "\n".join(row[0] for row in rows)
+
+
+async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int) -> None:
+    async with engine.begin() as conn:
+        for statement in POPULATE:
+            await conn.execute(text(statement), {"o": organizer_id})
+        ids = (
+            await conn.execute(
+                text(
+                    "SELECT (SELECT max(id) FROM events) AS event, "
+                    "(SELECT max(id) FROM attendees) AS attendee, "
+                    "(SELECT max(id) FROM photos) AS photo"
+                )
+            )
+        ).one()
+    autocommit = await engine.connect()
+    try:
+        conn = await autocommit.execution_options(isolation_level="AUTOCOMMIT")
+        for table in TABLES:
+            await conn.execute(text(f"VACUUM ANALYZE {table}"))
+        cursor = (datetime.now(UTC), ids.photo)
+        plans = {
+            "claim": await plan(conn, pipeline.CLAIM, {"lease": 60.0}),
+            "release_expired": await plan(conn, pipeline.RELEASE_EXPIRED, {"max_attempts": 3}),
+            "hold": await plan(conn, pipeline.HOLD, {"photo_id": ids.photo, "attempt": 1}),
+            "lock_attendees": await plan(conn, matching.LOCK_ATTENDEES, {"event_id": ids.event}),
+            "match_photo": await plan(
+                conn,
+                matching.MATCH_PHOTO,
+                {"event_id": ids.event, "photo_id": ids.photo, "tolerance": 0.55},
+            ),
+            "progress": await plan(conn, event_admin.progress_query(ids.event)),
+            "list_events": await plan(conn, event_admin.list_events_query(organizer_id + 1)),
+            "owned_event": await plan(conn, event_admin.owned_event_query(organizer_id, ids.event)),
+            "my_photos": await plan(conn, photos.my_photos_query(ids.attendee, None, 51)),
+            "my_photos_next_page": await plan(
+                conn, photos.my_photos_query(ids.attendee, cursor, 51)
+            ),
+            "attendee_image": await plan(
+                conn, photos.attendee_image_query(ids.photo, ids.attendee)
+            ),
+            "organizer_image": await plan(
+                conn, photos.organizer_image_query(ids.photo, organizer_id)
+            ),
+            "invite": await plan(conn, invites.usable_invite_query("token")),
+            "purge_matches": await plan(conn, retention.PURGE_MATCHES, {"shortest": 30}),
+            "purge_selfies": await plan(conn, retention.PURGE_SELFIES, {"shortest": 30}),
+        }
+        for name, query in event_admin.stats_queries(ids.event).items():
+            plans[f"stats_{name}"] = await plan(conn, query)
+    finally:
+        await autocommit.close()
+
+    expected_index = {
+        "claim": "ix_photos_pending",
+        "release_expired": "ix_photos_processing_lease",
+        "hold": "pk_photos",
+        "lock_attendees": "uq_attendees_event_id_username_key",
+        "match_photo": "ix_faces_photo_id",
+        "progress": "ix_photos_event_id_status",
+        "owned_event": "pk_events",
+        "my_photos": "ix_matches_attendee_id_detected_at",
+        "my_photos_next_page": "ix_matches_attendee_id_detected_at",
+        "attendee_image": "uq_matches_attendee_id_photo_id",
+        "organizer_image": "pk_photos",
+        "invite": "uq_invites_token_hash",
+        "purge_matches": "ix_matches_detected_at",
+        "purge_selfies": "ix_selfies_created_at",
+        "stats_attendees": "uq_attendees_event_id_username_key",
+        "stats_selfies": "uq_selfies_attendee_id",
+        "stats_faces": "ix_faces_event_id",
+        "stats_matches": "ix_matches_photo_id",
+    }
+    for name, index in expected_index.items():
+        assert index in plans[name], f"{name}:\n{plans[name]}"
+    # All organizers' events share one table: listing one organizer's must not scan it.
+    assert "ix_events_organizer_id" in plans["list_events"], plans["list_events"]
+    for name, text_plan in plans.items():
+        if name.startswith("purge_"):
+            # A batch job: when a large share of rows expires at once, hashing the
+            # attendees and events it joins beats an index probe per row. What
+            # matters is that the expired rows are found by the time index.
+            continue
+        assert "Seq Scan" not in text_plan, f"{name}:\n{text_plan}"
