@@ -3,6 +3,10 @@
 ``POST /api/check-event-code`` holds up while the login flood saturates auth.
 
     uv run python -m bench.logins [--quick] [--logins N] [--concurrency C] [--probe-rate R]
+                                  [--boost NICE]
+
+On a machine shared with other work, ``--boost -10`` (Linux, root) raises the
+scheduling weight of the benchmark's own sessions so the neighbours distort less.
 
 Boots the real stack (embedded PostgreSQL + Redis, the four services) on free ports
 with the gateway's rate limit off; registers enough attendees (not measured), then:
