@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,15 +29,31 @@ def faces_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def embedded_postgres() -> Iterator[EmbeddedPostgres]:
-    """Run as root, pgserver starts PostgreSQL as an unprivileged user, which cannot
-    enter pytest's 0700 temporary folders: the data lives in a 0755 folder of its own."""
-    base = Path(tempfile.mkdtemp(prefix="findme-test-pg-"))
-    base.chmod(0o755)
-    server = start_postgres(base / "data")
+def server_data_dir() -> Iterator[Callable[[str], Path]]:
+    """Folders for embedded servers' data, removed after the session.
+
+    Run as root, pgserver starts PostgreSQL as an unprivileged user. pytest keeps its
+    temporary folders at 0700 (and resets that whenever any pytest session starts),
+    so server data lives in 0755 folders of its own instead.
+    """
+    made: list[Path] = []
+
+    def make(prefix: str) -> Path:
+        base = Path(tempfile.mkdtemp(prefix=f"findme-{prefix}-"))
+        base.chmod(0o755)
+        made.append(base)
+        return base
+
+    yield make
+    for base in made:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def embedded_postgres(server_data_dir: Callable[[str], Path]) -> Iterator[EmbeddedPostgres]:
+    server = start_postgres(server_data_dir("test-pg") / "data")
     yield server
     server.stop()
-    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +19,9 @@ SHARED_FACES = Path(__file__).resolve().parents[3] / "shared" / "faces"
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(server_data_dir: Callable[[str], Path]) -> Iterator[Stack]:
     config = StackConfig(
-        data_dir=tmp_path_factory.mktemp("stack"),
+        data_dir=server_data_dir("stack"),
         gateway_port=None,
         auth_port=None,
         events_port=None,

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,10 @@ import psutil
 from findme_devstack.embedded import free_port
 
 
-def test_launcher_prints_url_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
+def test_launcher_prints_url_and_ctrl_c_stops_every_process(
+    server_data_dir: Callable[[str], Path],
+) -> None:
+    tmp_path = server_data_dir("make-run")
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("FINDME_")},

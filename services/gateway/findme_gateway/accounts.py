@@ -15,6 +15,7 @@ import grpc
 from findme.auth.v1 import auth_pb2
 from findme.events.v1 import events_pb2
 
+from findme_gateway.claims import NameClaims
 from findme_gateway.clients import Backends
 from findme_gateway.errors import ApiError
 
@@ -36,6 +37,15 @@ class RegisteredAttendee:
 
 def _invalid_credentials() -> ApiError:
     return ApiError(401, "invalid_credentials", "Wrong username or password.")
+
+
+def _username_taken() -> ApiError:
+    return ApiError(409, "username_taken", "That username is already taken at this event.")
+
+
+def _canonical_code(code: str) -> str:
+    # Event codes are typed with spaces, dashes or lower case; one code, one claim.
+    return "".join(ch for ch in code if ch.isalnum()).upper()
 
 
 def _normalised(name: str) -> str:
@@ -73,7 +83,7 @@ async def _verify(
 
 
 async def register_attendee(
-    *, backends: Backends, event_code: str, username: str, password: str
+    *, backends: Backends, claims: NameClaims, event_code: str, username: str, password: str
 ) -> RegisteredAttendee:
     cheap = backends.deadlines.cheap
     # Cheap check first so a taken name does not cost a bcrypt hash.
@@ -82,16 +92,20 @@ async def register_attendee(
         timeout=cheap,
     )
     if availability.username_taken:
-        raise ApiError(409, "username_taken", "That username is already taken at this event.")
-    password_hash = await _hash(backends, password)
-    # The unique index decides a race between two registrations: the loser gets
-    # ALREADY_EXISTS username_taken -> 409.
-    attendee = await backends.events.CreateAttendee(
-        events_pb2.CreateAttendeeRequest(
-            event_code=event_code, username=username, password_hash=password_hash
-        ),
-        timeout=cheap,
-    )
+        raise _username_taken()
+    async with claims.claim(_canonical_code(event_code), _normalised(username)) as ours:
+        if not ours:
+            # Someone is registering this very name right now.
+            raise _username_taken()
+        password_hash = await _hash(backends, password)
+        # The unique index decides a race between two registrations: the loser gets
+        # ALREADY_EXISTS username_taken -> 409.
+        attendee = await backends.events.CreateAttendee(
+            events_pb2.CreateAttendeeRequest(
+                event_code=event_code, username=username, password_hash=password_hash
+            ),
+            timeout=cheap,
+        )
     token = await _issue(backends, auth_pb2.ROLE_ATTENDEE, attendee.id, attendee.event_id)
     return RegisteredAttendee(token=token, attendee_id=attendee.id, username=attendee.username)
 

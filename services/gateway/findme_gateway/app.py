@@ -15,6 +15,7 @@ from findme_common.logging import configure_logging
 from findme_common.settings import load_settings
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from findme_gateway.claims import NameClaims
 from findme_gateway.clients import open_backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import install_error_handlers
@@ -59,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.backends = backends
     app.state.rate_limiter = RateLimiter(cache)
+    app.state.name_claims = NameClaims(cache)
     log.info(
         "gateway ready",
         extra={

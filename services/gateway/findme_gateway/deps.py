@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from findme_gateway.claims import NameClaims
 from findme_gateway.clients import Backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import ApiError
@@ -36,7 +37,13 @@ def get_client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def get_name_claims(request: Request) -> NameClaims:
+    claims: NameClaims = request.app.state.name_claims
+    return claims
+
+
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
+NameClaimsDep = Annotated[NameClaims, Depends(get_name_claims)]
 BackendsDep = Annotated[Backends, Depends(get_backends)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

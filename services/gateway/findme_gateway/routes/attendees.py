@@ -12,6 +12,7 @@ from findme_gateway.deps import (
     ClientAddress,
     CurrentAttendee,
     LoginRateLimit,
+    NameClaimsDep,
     RegisterRateLimit,
     SettingsDep,
     UploadRateLimit,
@@ -31,9 +32,10 @@ router = APIRouter(prefix="/api", tags=["attendees"])
 
 
 @router.post("/register-with-event-code", status_code=201, dependencies=[RegisterRateLimit])
-async def register(body: RegisterIn, backends: BackendsDep) -> RegisterOut:
+async def register(body: RegisterIn, backends: BackendsDep, claims: NameClaimsDep) -> RegisterOut:
     registered = await accounts.register_attendee(
         backends=backends,
+        claims=claims,
         event_code=body.event_code,
         username=body.username,
         password=body.password,
