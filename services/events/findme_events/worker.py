@@ -180,7 +180,11 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 async def serve(settings: EventsSettings) -> None:
     engine = create_engine(settings)
-    channel = open_channel(settings.selfie_target)
+    # AnalyzePhoto is a pure computation: another selfie instance may redo it.
+    channel = open_channel(
+        settings.selfie_target,
+        idempotent_methods=("findme.selfie.v1.SelfieService/AnalyzePhoto",),
+    )
     worker = PhotoWorker(
         engine=engine,
         store=LocalBlobStore(settings.blob_dir),

@@ -42,12 +42,47 @@ class Backends:
         await asyncio.gather(*(channel.close() for channel in self.channels))
 
 
+# Calls safe to send again to another instance when the first one went away
+# (UNAVAILABLE): pure computations and reads. A retried VerifyPassword may, rarely,
+# count one failed attempt twice; that is the price of not failing the login.
+_IDEMPOTENT = {
+    "findme.auth.v1.AuthService": ("HashPassword", "VerifyPassword", "IssueToken"),
+    "findme.selfie.v1.SelfieService": ("ProcessSelfie", "AnalyzePhoto"),
+    "findme.events.v1.EventsService": (
+        "GetEventByCode",
+        "CheckAvailability",
+        "GetAttendeeCredentials",
+        "GetOrganizerCredentials",
+        "ListEvents",
+        "GetEventStats",
+        "GetProgress",
+        "ListMyPhotos",
+        "GetPhotoImage",
+        "CheckInvite",
+    ),
+}
+
+
+def idempotent_methods(service: str) -> tuple[str, ...]:
+    return tuple(f"{service}/{method}" for method in _IDEMPOTENT[service])
+
+
 def open_backends(settings: GatewaySettings) -> Backends:
     # Selfie requests carry the upload; leave room for protobuf framing.
     message_bytes = max(settings.max_message_bytes, settings.max_upload_bytes + 1024 * 1024)
-    auth = open_channel(settings.auth_target)
-    events = open_channel(settings.events_target, max_message_bytes=message_bytes)
-    selfie = open_channel(settings.selfie_target, max_message_bytes=message_bytes)
+    auth = open_channel(
+        settings.auth_target, idempotent_methods=idempotent_methods("findme.auth.v1.AuthService")
+    )
+    events = open_channel(
+        settings.events_target,
+        max_message_bytes=message_bytes,
+        idempotent_methods=idempotent_methods("findme.events.v1.EventsService"),
+    )
+    selfie = open_channel(
+        settings.selfie_target,
+        max_message_bytes=message_bytes,
+        idempotent_methods=idempotent_methods("findme.selfie.v1.SelfieService"),
+    )
     return Backends(
         auth=auth_pb2_grpc.AuthServiceStub(auth),
         events=events_pb2_grpc.EventsServiceStub(events),
