@@ -204,3 +204,38 @@ def test_service_logs_carry_the_gateway_request_id(stack: Stack, client: httpx.C
     # events logs refusals (NOT_FOUND) with the caller's request id
     log_text = (stack.log_dir / "events.log").read_text()
     assert request_id in log_text
+
+
+def test_event_options_at_creation(client: httpx.Client, organizer: Any) -> None:
+    reply = client.post(
+        "/api/events",
+        json={
+            "name": "Gala",
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-02",
+            "match_tolerance": 0.5,
+            "retention_days": 7,
+        },
+        headers=organizer.headers,
+    )
+    assert reply.status_code == 201, reply.text
+    body = reply.json()
+    assert {k: body[k] for k in ("name", "starts_on", "ends_on", "retention_days")} == {
+        "name": "Gala",
+        "starts_on": "2026-12-01",
+        "ends_on": "2026-12-02",
+        "retention_days": 7,
+    }
+    assert body["match_tolerance"] == 0.5
+    assert len(body["code"]) == 8
+
+    refusals = {
+        "invalid_match_tolerance": {"name": "X", "match_tolerance": 5},
+        "invalid_retention_days": {"name": "X", "retention_days": 0},
+        "invalid_dates": {"name": "X", "starts_on": "2026-12-02", "ends_on": "2026-12-01"},
+    }
+    for code, body in refusals.items():
+        reply = client.post("/api/events", json=body, headers=organizer.headers)
+        assert (reply.status_code, error_code(reply)) == (422, code), reply.text
+    listed = client.get("/api/events", headers=organizer.headers).json()["events"]
+    assert [event["name"] for event in listed] == ["Gala"]

@@ -21,7 +21,16 @@ from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import install_error_handlers
 from findme_gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from findme_gateway.ratelimit import RateLimiter
-from findme_gateway.routes import attendees, events, health, me, organizers, pages, photos
+from findme_gateway.routes import (
+    attendees,
+    events,
+    health,
+    me,
+    organizer_events,
+    organizers,
+    pages,
+    photos,
+)
 from findme_gateway.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -96,7 +105,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         leeway=settings.token_leeway,
     )
     install_error_handlers(app)
-    for module in (events, attendees, organizers, photos, me, health, pages):
+    for module in (events, attendees, organizers, organizer_events, photos, me, health, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 

@@ -57,7 +57,14 @@ class OrganizerLoginIn(BaseModel):
 
 
 class CreateEventIn(BaseModel):
+    """Only the name is required; the events service validates the rest and fills
+    in its defaults (match tolerance, retention days)."""
+
     name: EventName
+    starts_on: date | None = None
+    ends_on: date | None = None
+    match_tolerance: float | None = None
+    retention_days: int | None = None
 
 
 class EventSummary(BaseModel):

@@ -1,18 +1,16 @@
-"""Event lookups (code check, username availability) and event creation."""
+"""Public event lookups: event-code check and username availability."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from findme.events.v1 import events_pb2
 
-from findme_gateway.deps import BackendsDep, CurrentOrganizer
+from findme_gateway.deps import BackendsDep
 from findme_gateway.schemas import (
     CheckAvailabilityIn,
     CheckAvailabilityOut,
     CheckEventCodeIn,
     CheckEventCodeOut,
-    CreateEventIn,
-    EventOut,
     EventSummary,
 )
 
@@ -40,14 +38,3 @@ async def check_user_availability(
         timeout=backends.deadlines.cheap,
     )
     return CheckAvailabilityOut(username_taken=reply.username_taken)
-
-
-@router.post("/events", status_code=201)
-async def create_event(
-    body: CreateEventIn, organizer: CurrentOrganizer, backends: BackendsDep
-) -> EventOut:
-    event = await backends.events.CreateEvent(
-        events_pb2.CreateEventRequest(organizer_id=organizer.subject_id, name=body.name),
-        timeout=backends.deadlines.cheap,
-    )
-    return EventOut(id=event.id, code=event.code, name=event.name)

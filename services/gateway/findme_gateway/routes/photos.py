@@ -1,6 +1,5 @@
-"""Organizer side of an event: list, change, delete, stats, invite links, photo
-uploads and processing progress; plus the photo image routes that attendees
-(matched to the photo) and the event's organizer may fetch.
+"""Event photos: the organizer's uploads and processing progress, and the image
+routes that attendees matched to a photo and the event's organizer may fetch.
 
 Another organizer's event answers 404 exactly like a missing one.
 """
@@ -8,7 +7,6 @@ Another organizer's event answers 404 exactly like a missing one.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
@@ -24,16 +22,11 @@ from findme_gateway.deps import (
     current_organizer,
 )
 from findme_gateway.errors import ApiError
+from findme_gateway.routes.converters import event_ref, progress_out
 from findme_gateway.schemas import (
-    CreateInviteIn,
-    EventDetailOut,
-    EventListOut,
-    EventStatsOut,
-    InviteOut,
     PhotosAcceptedOut,
     PhotoStatusOut,
     ProgressOut,
-    UpdateEventIn,
 )
 from findme_gateway.tokens import Principal, Role
 
@@ -67,108 +60,14 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
-def _event_out(event: events_pb2.Event) -> EventDetailOut:
-    return EventDetailOut(
-        id=event.id,
-        code=event.code,
-        name=event.name,
-        starts_on=event.starts_on or None,  # type: ignore[arg-type]
-        ends_on=event.ends_on or None,  # type: ignore[arg-type]
-        match_tolerance=event.match_tolerance,
-        retention_days=event.retention_days,
-    )
-
-
-def _progress_out(progress: events_pb2.Progress) -> ProgressOut:
-    return ProgressOut(
-        pending=progress.pending,
-        processing=progress.processing,
-        done=progress.done,
-        failed=progress.failed,
-    )
-
-
-def _ref(organizer: Principal, event_id: int) -> events_pb2.EventRef:
-    return events_pb2.EventRef(organizer_id=organizer.subject_id, event_id=event_id)
-
-
-@router.get("/events")
-async def list_events(organizer: CurrentOrganizer, backends: BackendsDep) -> EventListOut:
-    reply = await backends.events.ListEvents(
-        events_pb2.ListEventsRequest(organizer_id=organizer.subject_id),
-        timeout=backends.deadlines.cheap,
-    )
-    return EventListOut(events=[_event_out(event) for event in reply.events])
-
-
-@router.patch("/events/{event_id}")
-async def update_event(
-    event_id: int, body: UpdateEventIn, organizer: CurrentOrganizer, backends: BackendsDep
-) -> EventDetailOut:
-    fields = body.model_dump(exclude_none=True)
-    for day in ("starts_on", "ends_on"):
-        if day in fields:
-            fields[day] = fields[day].isoformat()
-    event = await backends.events.UpdateEvent(
-        events_pb2.UpdateEventRequest(
-            organizer_id=organizer.subject_id, event_id=event_id, **fields
-        ),
-        timeout=backends.deadlines.cheap,
-    )
-    return _event_out(event)
-
-
-@router.delete("/events/{event_id}", status_code=204)
-async def delete_event(event_id: int, organizer: CurrentOrganizer, backends: BackendsDep) -> None:
-    await backends.events.DeleteEvent(_ref(organizer, event_id), timeout=backends.deadlines.photos)
-
-
-@router.get("/events/{event_id}/stats")
-async def event_stats(
-    event_id: int, organizer: CurrentOrganizer, backends: BackendsDep
-) -> EventStatsOut:
-    stats = await backends.events.GetEventStats(
-        _ref(organizer, event_id), timeout=backends.deadlines.cheap
-    )
-    return EventStatsOut(
-        attendees=stats.attendees,
-        selfies=stats.selfies,
-        photos=_progress_out(stats.photos),
-        faces=stats.faces,
-        matches=stats.matches,
-    )
-
-
-@router.post("/events/{event_id}/invites", status_code=201)
-async def create_invite(
-    event_id: int,
-    organizer: CurrentOrganizer,
-    backends: BackendsDep,
-    body: CreateInviteIn | None = None,
-) -> InviteOut:
-    invite = await backends.events.CreateInvite(
-        events_pb2.CreateInviteRequest(
-            organizer_id=organizer.subject_id,
-            event_id=event_id,
-            valid_for_seconds=(body.valid_for_seconds or 0) if body else 0,
-        ),
-        timeout=backends.deadlines.cheap,
-    )
-    return InviteOut(
-        token=invite.token,
-        register_url=f"/api/invites/{invite.token}/register",
-        expires_at=datetime.fromtimestamp(invite.expires_at_unix, UTC),
-    )
-
-
 @router.get("/events/{event_id}/progress")
 async def progress(
     event_id: int, organizer: CurrentOrganizer, backends: BackendsDep
 ) -> ProgressOut:
     reply = await backends.events.GetProgress(
-        _ref(organizer, event_id), timeout=backends.deadlines.cheap
+        event_ref(organizer, event_id), timeout=backends.deadlines.cheap
     )
-    return _progress_out(reply)
+    return progress_out(reply)
 
 
 async def _read_checked(files: list[UploadFile], limit: int) -> list[bytes]:
