@@ -3,12 +3,12 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration bench proto lint format clean
+.PHONY: help install run test test-unit test-integration bench bench-quick proto lint format clean
 
 help:
 	@echo "make run    - start the whole system (embedded PostgreSQL + Redis), print the URL"
 	@echo "make test   - unit tests of every service, then the integration tests"
-	@echo "make bench  - benchmarks (numbers in README)"
+	@echo "make bench  - benchmarks (numbers in README); make bench-quick for a short pass"
 	@echo "make proto  - regenerate gRPC stubs from proto/"
 	@echo "make lint   - ruff + mypy"
 
@@ -33,7 +33,10 @@ test-integration: install
 	$(UV) run --frozen pytest tests/integration $(PYTEST_ARGS)
 
 bench: install
-	$(UV) run --frozen python -m bench
+	$(UV) run --frozen python -m bench $(BENCH_ARGS)
+
+bench-quick: install
+	$(UV) run --frozen python -m bench --quick $(BENCH_ARGS)
 
 proto: install
 	$(UV) run --frozen python scripts/gen_proto.py
