@@ -88,8 +88,8 @@ def load_photos(faces_dir: Path, scale: int = 1) -> list[Photo]:
             )
             out = io.BytesIO()
             big.save(out, "JPEG", quality=92)
-            data, image = out.getvalue(), big
-        photos.append(Photo(name, data, image.width, truth))
+            data = out.getvalue()
+        photos.append(Photo(name, data, image.width * scale, truth))
     return photos
 
 

@@ -11,12 +11,16 @@ into (stored JPEG, one encoding), each kept busy on all N cores:
 - gRPC: ProcessSelfie on the real selfie server (its pool of N workers), 2N calls in
   flight from this process.
 - gateway: authenticated POST /api/upload-selfie through the real stack (gateway, auth,
-  events + PostgreSQL, selfie), 2N attendees uploading at once, rate limit off. It also
+  events + PostgreSQL, selfie), 3N attendees uploading at once, rate limit off. It also
   stores the selfie and recomputes matches, and shares the cores with all of that.
 
 The three alternate in R short rounds so a noisy neighbour hits each alike. The table
 gives each path's overall rate (all its selfies over all its time) and the median of
-the per-round ratios to raw, the figure least moved by load that comes and goes.
+the per-round ratios to raw. It also gives the CPU time each path costs per selfie,
+summed over every process that path needs (raw: the pool; gRPC: the selfie server and
+its workers; gateway: every service, PostgreSQL and Redis): wall time swings with a
+neighbour's load, CPU time hardly does, and cores / CPU-per-selfie is the rate on a
+quiet machine.
 Peak memory per worker is the kernel's high-water mark (VmHWM) of each worker process,
 with PSS (its fair share of pages shared with the forkserver) beside it.
 """
@@ -65,13 +69,13 @@ def _raw_selfie(index: int) -> int:
     import numpy as np
     from PIL import Image, ImageOps
 
-    image = Image.open(io.BytesIO(_raw_images[index]))
-    if image.format == "JPEG":
+    opened = Image.open(io.BytesIO(_raw_images[index]))
+    if opened.format == "JPEG":
         # Ask for the size that fits 800 px (not an 800x800 box, which would keep a
         # tall or wide photo at full size): the best the library allows.
-        scale = min(1.0, 800 / max(image.size))
-        image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
-    image = ImageOps.exif_transpose(image).convert("RGB")
+        scale = min(1.0, 800 / max(opened.size))
+        opened.draft("RGB", (round(opened.width * scale), round(opened.height * scale)))
+    image = ImageOps.exif_transpose(opened).convert("RGB")
     image.thumbnail((800, 800), Image.Resampling.BILINEAR)
     pixels = np.asarray(image)
     boxes = face_recognition.face_locations(pixels, 0, "hog")
@@ -114,6 +118,10 @@ class Clients:
     selfie_target: str
     gateway_url: str
     concurrency: int
+    # Uploads also wait on events and PostgreSQL, so more are needed in flight to keep
+    # the selfie workers busy; at most the selfie queue's capacity (3 x workers), so
+    # none is refused as overloaded.
+    upload_concurrency: int
     tokens: list[str] = field(default_factory=list)
 
     async def grpc(self, jobs: list[int]) -> float:
@@ -146,7 +154,7 @@ class Clients:
                 headers={"Authorization": f"Bearer {org.json()['access_token']}"},
             )
             event.raise_for_status()
-            for _ in range(self.concurrency):
+            for _ in range(self.upload_concurrency):
                 reply = await client.post(
                     "/api/register-with-event-code",
                     json={
@@ -161,7 +169,7 @@ class Clients:
     async def gateway(self, jobs: list[int]) -> float:
         import httpx
 
-        limits = httpx.Limits(max_connections=self.concurrency + 2)
+        limits = httpx.Limits(max_connections=self.upload_concurrency + 2)
         async with httpx.AsyncClient(
             base_url=self.gateway_url, timeout=120, limits=limits
         ) as client:
@@ -175,7 +183,7 @@ class Clients:
                 if reply.status_code != 200:
                     raise SystemExit(f"upload-selfie: {reply.status_code} {reply.text[:200]}")
 
-            return await run_concurrently(jobs, self.concurrency, call)
+            return await run_concurrently(jobs, self.upload_concurrency, call)
 
 
 # --- memory ------------------------------------------------------------------------
@@ -219,6 +227,32 @@ def service_worker_pids(server_pid: int) -> list[int]:
     """The selfie pool's workers: children of the forkserver the server started."""
     forkservers = [c for c in _children(server_pid) if "forkserver" in _cmdline(c)]
     return [worker for fs in forkservers for worker in _children(fs)]
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(root: int) -> list[int]:
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(_children(pid))
+    return found
+
+
+def cpu_seconds(roots: list[int]) -> float:
+    """CPU time used so far by ``roots`` and everything below them (live processes,
+    plus the children they have already reaped)."""
+    total = 0
+    for pid in {p for root in roots for p in _descendants(root)}:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / _TICKS
 
 
 def memory_row(name: str, pids: list[int]) -> str:
@@ -275,6 +309,7 @@ def main() -> None:
                 selfie_target=f"127.0.0.1:{stack.ports['selfie']}",
                 gateway_url=stack.url,
                 concurrency=2 * workers,
+                upload_concurrency=3 * workers,
             )
             asyncio.run(clients.register())
             paths: dict[str, Callable[[list[int]], float]] = {
@@ -285,20 +320,46 @@ def main() -> None:
                 paths["gateway POST /api/upload-selfie"] = lambda js: asyncio.run(
                     clients.gateway(js)
                 )
+            # Whose CPU time each path costs (never this process, the load generator).
+            server_pid = stack.processes["selfie"].pid
+            parts = {name: [process.pid] for name, process in stack.processes.items()}
+            parts["postgres"] = [
+                int(f.read_text().split()[0]) for f in Path(tmp).rglob("postmaster.pid")
+            ]
+            if stack._redis is not None:
+                parts["redis"] = [stack._redis.process.pid]
+            stack_pids = [pid for pids in parts.values() for pid in pids]
+            by_part: dict[str, float] = dict.fromkeys(parts, 0.0)
+            raw_pids = [p.pid for p in multiprocessing.active_children() if p.pid]
+            owners = dict(zip(paths, [raw_pids, [server_pid], stack_pids], strict=False))
             warm = list(range(len(images)))
             for run in paths.values():
                 run(warm)
             seconds: dict[str, list[float]] = {name: [] for name in paths}
+            cpu: dict[str, float] = dict.fromkeys(paths, 0.0)
             for _ in range(rounds):
                 for name, run in paths.items():
+                    before = cpu_seconds(owners[name])
+                    parts_before = {part: cpu_seconds(pids) for part, pids in parts.items()}
                     seconds[name].append(run(jobs))
+                    cpu[name] += cpu_seconds(owners[name]) - before
+                    if name.startswith("gateway"):
+                        for part, pids in parts.items():
+                            by_part[part] += cpu_seconds(pids) - parts_before[part]
             report(workers, len(images), len(jobs), seconds)
+            print_cpu(len(jobs) * rounds, cpu)
+            if not args.no_gateway:
+                print(
+                    "gateway path, CPU ms per selfie by process: "
+                    + ", ".join(
+                        f"{part} {1000 * used / (len(jobs) * rounds):.1f}"
+                        for part, used in by_part.items()
+                    )
+                )
             print()
             print("| processes | count | peak RSS MiB (VmHWM) | PSS MiB now |")
             print("|---|---|---|---|")
-            raw_pids = [p.pid for p in multiprocessing.active_children() if p.pid]
             print(memory_row("raw pool workers", raw_pids))
-            server_pid = stack.processes["selfie"].pid
             print(memory_row("selfie service workers", service_worker_pids(server_pid)))
             print(memory_row("selfie gRPC process (no dlib)", [server_pid]))
         finally:
@@ -327,6 +388,19 @@ def report(workers: int, images: int, per_run: int, seconds: dict[str, list[floa
             f"| {', '.join(f'{per_run / t:.1f}' for t in times)} "
             f"| {statistics.median(ratios):.2f} | {min(ratios):.2f}-{max(ratios):.2f} | {target} |"
         )
+
+
+def print_cpu(selfies: int, cpu: dict[str, float]) -> None:
+    """CPU per selfie barely moves with a neighbour's load, unlike wall time: on a quiet
+    machine the rate is cores / CPU per selfie, so this ratio is what the service
+    would reach there."""
+    raw = next(iter(cpu.values())) / selfies
+    print()
+    print("| path | CPU ms per selfie (all processes it needs) | capacity ratio to raw |")
+    print("|---|---|---|")
+    for name, total in cpu.items():
+        per = total / selfies
+        print(f"| {name} | {per * 1000:.0f} | {raw / per:.2f} |")
 
 
 if __name__ == "__main__":

@@ -117,7 +117,8 @@ def load_encodings(faces_dir: Path, settings: SelfieSettings) -> list[Labelled]:
 
 
 def pair_distances(faces: list[Labelled]) -> tuple[np.ndarray, np.ndarray]:
-    same, different = [], []
+    same: list[float] = []
+    different: list[float] = []
     for a, b in itertools.combinations(faces, 2):
         distance = float(np.linalg.norm(a.encoding - b.encoding))
         (same if a.person == b.person else different).append(distance)
