@@ -77,7 +77,7 @@ async def test_organizer_accounts(stub) -> None:  # type: ignore[no-untyped-def]
 async def test_events_and_code_lookup(stub, event) -> None:  # type: ignore[no-untyped-def]
     assert event.name == "Summer Gala"
     assert len(event.code) == 8 and set(event.code) <= set(codes.ALPHABET)
-    assert event.match_tolerance == pytest.approx(0.55)
+    assert event.match_tolerance == pytest.approx(0.50)
     assert event.retention_days == 30
 
     typed = f"{event.code[:4].lower()}-{event.code[4:].lower()} "
