@@ -36,7 +36,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -46,7 +45,7 @@ from pathlib import Path
 
 import bcrypt
 import httpx
-from findme_devstack.stack import Stack, StackConfig
+from findme_devstack.stack import Stack, temporary_stack
 
 COST = 12
 PASSWORD = "bench login password"
@@ -164,15 +163,6 @@ def _machine_busy_seconds() -> float:
     return (sum(ticks[:8]) - idle) / CLOCK_TICKS
 
 
-def _postmaster_pid(data_dir: Path) -> int | None:
-    for path in data_dir.rglob("postmaster.pid"):
-        try:
-            return int(path.read_text().splitlines()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return None
-
-
 @dataclass
 class CpuMeter:
     """CPU seconds per part of the system, from /proc (Linux)."""
@@ -185,14 +175,13 @@ class CpuMeter:
         # Each service runs in a session of its own (pool workers included).
         for name, process in self.stack.processes.items():
             groups[name] = {pid for pid, (_, sid, _) in table.items() if sid == process.pid}
-        postmaster = _postmaster_pid(self.stack.config.data_dir)
-        if postmaster is not None:
+        stores = self.stack.pids()
+        for postmaster in stores.get("postgres", []):
             groups["postgres"] = {postmaster} | {
                 pid for pid, (ppid, _, _) in table.items() if ppid == postmaster
             }
-        redis = getattr(self.stack, "_redis", None)
-        if redis is not None:
-            groups["redis"] = {redis.process.pid}
+        if "redis" in stores:
+            groups["redis"] = set(stores["redis"])
         groups["bench client"] = {os.getpid()}
         sample = {
             name: sum(table[p][2] for p in pids if p in table) for name, pids in groups.items()
@@ -526,29 +515,15 @@ def main() -> None:
     logins = args.logins or (40 if args.quick else 200)
     concurrency = args.concurrency or 4 * cores
 
-    with tempfile.TemporaryDirectory(prefix="findme-bench-") as tmp:
-        # PostgreSQL runs as an unprivileged user when we are root: it must enter here.
-        Path(tmp).chmod(0o755)
-        config = StackConfig(
-            data_dir=Path(tmp),
-            gateway_port=None,
-            auth_port=None,
-            events_port=None,
-            selfie_port=None,
-            database_url=os.environ.get("DATABASE_URL") or None,
-            redis_url=os.environ.get("REDIS_URL") or None,
-            env={
-                "FINDME_GATEWAY_RATE_LIMIT_ENABLED": "false",
-                "FINDME_AUTH_BCRYPT_ROUNDS": str(COST),
-            },
-        )
-        print("booting the stack ...", flush=True)
-        stack = Stack(config).start()
+    print("booting the stack ...", flush=True)
+    with temporary_stack(
+        {"FINDME_GATEWAY_RATE_LIMIT_ENABLED": "false", "FINDME_AUTH_BCRYPT_ROUNDS": str(COST)},
+        database_url=os.environ.get("DATABASE_URL") or None,
+        redis_url=os.environ.get("REDIS_URL") or None,
+    ) as stack:
+        own_nice = None
         if args.boost is not None:
-            pids = [p.pid for p in stack.processes.values()]
-            pids += [pid for pid in (_postmaster_pid(Path(tmp)),) if pid is not None]
-            redis = getattr(stack, "_redis", None)
-            pids += [redis.process.pid] if redis is not None else []
+            pids = [pid for part in stack.pids().values() for pid in part]
             # This process too: it is the load generator. Its session is restored below.
             own_nice = _autogroup_nice()
             pids.append(os.getpid())
@@ -565,8 +540,7 @@ def main() -> None:
                 )
             )
         finally:
-            stack.stop()
-            if args.boost is not None and own_nice is not None:
+            if own_nice is not None:
                 set_autogroup_nice(os.getpid(), own_nice)
     report(result)
 

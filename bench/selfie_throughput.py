@@ -33,7 +33,6 @@ import io
 import multiprocessing
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -286,23 +285,14 @@ def main() -> None:
     raw_pool = multiprocessing.get_context("spawn").Pool(
         workers, initializer=_raw_init, initargs=([str(FACES / n) for n in SELFIES],)
     )
-    from findme_devstack.stack import Stack, StackConfig
+    from findme_devstack.stack import temporary_stack
 
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(
-            StackConfig(
-                data_dir=Path(tmp),
-                gateway_port=None,
-                auth_port=None,
-                events_port=None,
-                selfie_port=None,
-                env={
-                    "FINDME_SELFIE_WORKERS": str(workers),
-                    "FINDME_GATEWAY_RATE_LIMIT_ENABLED": "false",
-                    "FINDME_GATEWAY_ACCESS_LOG": "false",
-                },
-            )
-        ).start()
+    stack_env = {
+        "FINDME_SELFIE_WORKERS": str(workers),
+        "FINDME_GATEWAY_RATE_LIMIT_ENABLED": "false",
+        "FINDME_GATEWAY_ACCESS_LOG": "false",
+    }
+    with temporary_stack(stack_env) as stack:
         try:
             clients = Clients(
                 images=images,
@@ -322,12 +312,7 @@ def main() -> None:
                 )
             # Whose CPU time each path costs (never this process, the load generator).
             server_pid = stack.processes["selfie"].pid
-            parts = {name: [process.pid] for name, process in stack.processes.items()}
-            parts["postgres"] = [
-                int(f.read_text().split()[0]) for f in Path(tmp).rglob("postmaster.pid")
-            ]
-            if stack._redis is not None:
-                parts["redis"] = [stack._redis.process.pid]
+            parts = stack.pids()
             stack_pids = [pid for pids in parts.values() for pid in pids]
             by_part: dict[str, float] = dict.fromkeys(parts, 0.0)
             raw_pids = [p.pid for p in multiprocessing.active_children() if p.pid]
@@ -363,7 +348,6 @@ def main() -> None:
             print(memory_row("selfie service workers", service_worker_pids(server_pid)))
             print(memory_row("selfie gRPC process (no dlib)", [server_pid]))
         finally:
-            stack.stop()
             raw_pool.terminate()
             raw_pool.join()
 

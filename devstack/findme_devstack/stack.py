@@ -13,14 +13,23 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from findme_devstack import keys
-from findme_devstack.embedded import EmbeddedPostgres, EmbeddedRedis, start_postgres, start_redis
+from findme_devstack.embedded import (
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    free_port,
+    start_postgres,
+    start_redis,
+)
 
 log = logging.getLogger("findme.devstack")
 
@@ -46,9 +55,7 @@ def pick_port(preferred: int | None) -> int:
     """``preferred`` when it is free, else any free loopback port."""
     if preferred and port_is_free(preferred):
         return preferred
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 @dataclass
@@ -195,6 +202,17 @@ class Stack:
             raise StackError(f"{service} is still running")
         self._spawn(service)
 
+    def pids(self) -> dict[str, list[int]]:
+        """Process ids of each running part: the services, and the stores when embedded."""
+        parts = {name: [process.pid] for name, process in self.processes.items()}
+        if self._postgres is not None:
+            pid = self._postgres.server.get_pid()  # type: ignore[attr-defined]
+            if pid:
+                parts["postgres"] = [int(pid)]
+        if self._redis is not None:
+            parts["redis"] = [self._redis.process.pid]
+        return parts
+
     def health(self, timeout: float = 3.0) -> httpx.Response:
         return httpx.get(f"{self.url}/health", timeout=timeout)
 
@@ -239,6 +257,35 @@ class Stack:
         if self._postgres is not None:
             self._postgres.stop()
             self._postgres = None
+
+
+@contextmanager
+def temporary_stack(
+    env: dict[str, str] | None = None,
+    *,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+) -> Iterator[Stack]:
+    """The whole system on free ports, its data in a throwaway folder, for tests and
+    benchmarks. ``env`` adds settings (e.g. worker counts) to every service."""
+    # Run as root, pgserver starts PostgreSQL as an unprivileged user: it must enter here.
+    with tempfile.TemporaryDirectory(prefix="findme-stack-") as tmp:
+        Path(tmp).chmod(0o755)
+        config = StackConfig(
+            data_dir=Path(tmp),
+            gateway_port=None,
+            auth_port=None,
+            events_port=None,
+            selfie_port=None,
+            database_url=database_url,
+            redis_url=redis_url,
+            env=dict(env or {}),
+        )
+        stack = Stack(config).start()
+        try:
+            yield stack
+        finally:
+            stack.stop()
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -7,32 +7,25 @@ from __future__ import annotations
 import io
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from findme_devstack.stack import Stack, StackConfig
+from findme_devstack.stack import Stack, temporary_stack
 
 SHARED_FACES = Path(__file__).resolve().parents[3] / "shared" / "faces"
 
 
 @pytest.fixture(scope="session")
-def stack(server_data_dir: Callable[[str], Path]) -> Iterator[Stack]:
-    config = StackConfig(
-        data_dir=server_data_dir("stack"),
-        gateway_port=None,
-        auth_port=None,
-        events_port=None,
-        selfie_port=None,
+def stack() -> Iterator[Stack]:
+    with temporary_stack(
+        {"FINDME_SELFIE_WORKERS": "2", "FINDME_AUTH_WORKERS": "2"},
         database_url=os.environ.get("TEST_DATABASE_URL") or None,
         redis_url=os.environ.get("TEST_REDIS_URL") or None,
-        env={"FINDME_SELFIE_WORKERS": "2", "FINDME_AUTH_WORKERS": "2"},
-    )
-    running = Stack(config).start()
-    yield running
-    running.stop()
+    ) as running:
+        yield running
 
 
 @pytest.fixture
