@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -173,3 +174,31 @@ def ensure_tool(binary: str, apt_package: str) -> str | None:
         env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
     )
     return shutil.which(binary)
+
+
+def locked_packages(package: str) -> set[str]:
+    """Names of everything `uv sync --package <package>` installs, read from uv.lock."""
+    uv = shutil.which("uv")
+    command = [uv] if uv else [sys.executable, "-m", "uv"]
+    out = subprocess.run(
+        [
+            *command,
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--no-hashes",
+            "--no-emit-workspace",
+            "--package",
+            package,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    return {
+        m.group(1).lower().replace("_", "-")
+        for line in out.splitlines()
+        if "sys_platform == 'never'" not in line and (m := re.match(r"^([A-Za-z0-9_.\-]+)==", line))
+    }

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,36 +17,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from .deployfiles import ROOT, SERVICES, dockerfile
+from .deployfiles import SERVICES, dockerfile, locked_packages
 
 GRPC_SERVICES = ("auth", "events", "selfie")
-
-
-def uv_export(package: str) -> set[str]:
-    uv = shutil.which("uv")
-    command = [uv] if uv else [sys.executable, "-m", "uv"]
-    out = subprocess.run(
-        [
-            *command,
-            "export",
-            "--frozen",
-            "--no-dev",
-            "--no-hashes",
-            "--no-emit-workspace",
-            "--package",
-            package,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    return {
-        m.group(1).lower().replace("_", "-")
-        for line in out.splitlines()
-        if "sys_platform == 'never'" not in line and (m := re.match(r"^([A-Za-z0-9_.\-]+)==", line))
-    }
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -75,7 +47,7 @@ def test_only_the_selfie_image_carries_dlib_and_the_face_models() -> None:
     for service in SERVICES:
         package = re.search(r"--package (findme-[a-z]+)", " ".join(dockerfile(service).all("RUN")))
         assert package
-        names = uv_export(package.group(1))
+        names = locked_packages(package.group(1))
         if service == "selfie":
             assert heavy <= names
         else:
