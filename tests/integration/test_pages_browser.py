@@ -1,0 +1,233 @@
+"""The two web pages driven in a real browser (Debian's Chromium via Playwright)
+against the real stack: an organizer creates an event and uploads a group photo,
+an attendee joins with the code, uploads a selfie and sees that photo appear in
+"Your photos" without reloading; refusals show their message; invite links work.
+
+Screenshots of both pages at phone and desktop widths land in /tmp/findme-pages-*.png.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from findme_devstack.stack import Stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
+
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    expect,
+    sync_playwright,
+)
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+SCREENSHOTS = Path("/tmp")
+# The attendee page polls every 10 s; processing one group photo takes a few more.
+NEW_PHOTO_TIMEOUT_MS = 40_000
+# The first thumbnail shown, fully decoded by the browser.
+THUMBNAIL_LOADED = """() => {
+  const img = document.querySelector('#photo-grid img');
+  return Boolean(img && img.complete && img.naturalWidth > 0);
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Tab:
+    """One page in its own context (own sessionStorage), failing on any script or
+    CSP error the page logs."""
+
+    def __init__(self, browser: Browser, url: str, viewport: dict[str, int]) -> None:
+        self.context: BrowserContext = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+        self.context.set_default_timeout(15_000)
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        # Chromium logs every refused API call ("Failed to load resource: ... 422");
+        # those are the refusals under test, not faults of the page.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
+
+    def screenshot(self, name: str) -> None:
+        for label, size in (("390", PHONE), ("1280", DESKTOP)):
+            self.page.set_viewport_size(size)  # type: ignore[arg-type]
+            self.page.screenshot(
+                path=SCREENSHOTS / f"findme-pages-{name}-{label}.png", full_page=True
+            )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tabs(browser: Browser) -> Iterator[list[Tab]]:
+    opened: list[Tab] = []
+    yield opened
+    for tab in opened:
+        tab.close()
+    assert [e for tab in opened for e in tab.errors] == []
+
+
+def open_tab(tabs: list[Tab], browser: Browser, url: str, viewport: dict[str, int]) -> Page:
+    tab = Tab(browser, url, viewport)
+    tabs.append(tab)
+    return tab.page
+
+
+def organizer_with_event(page: Page) -> str:
+    """Sign up on the organizer page and create an event; its code."""
+    field(page, "Email").fill(f"org-{uuid.uuid4().hex[:8]}@example.com")
+    field(page, "Password").fill("correct horse 1")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator("#events-status")).to_have_text("No events yet: create one below.")
+    field(page, "Event name").fill("Garden party")
+    field(page, "First day").fill("2025-06-01")
+    page.get_by_role("button", name="Create event").click()
+    expect(page.locator("#event-status")).to_contain_text("Event created.")
+    code = page.locator("#event-code").inner_text()
+    expect(page.locator("#event-list li")).to_have_count(1)
+    expect(page.locator("#event-list")).to_contain_text(code)
+    return code
+
+
+def field(page: Page, label: str) -> Locator:
+    """The visible input with this label (the attendee page has hidden twins)."""
+    return page.get_by_label(label).filter(visible=True)
+
+
+def upload_photos(page: Page, *paths: Path) -> None:
+    field(page, "Photos (").set_input_files([str(p) for p in paths])
+    page.get_by_role("button", name="Upload photos").click()
+
+
+def test_attendee_sees_new_photo_without_reload(
+    stack: Stack, browser: Browser, tabs: list[Tab], faces_dir: Path
+) -> None:
+    organizer = open_tab(tabs, browser, f"{stack.url}/organizer", DESKTOP)
+    code = organizer_with_event(organizer)
+
+    attendee = open_tab(tabs, browser, stack.url, PHONE)
+    field(attendee, "Event code").fill(code)
+    expect(attendee.locator("#event-code-hint")).to_have_text("Event: Garden party")
+    field(attendee, "Username").fill("ann")
+    expect(attendee.locator("#username-hint")).to_have_text("Available.")
+    field(attendee, "Password").fill("attendee pass 1")
+    attendee.get_by_role("button", name="Register").click()
+    expect(attendee.locator("#who")).to_have_text("ann")
+
+    # A refusal: the selfie service finds no face in a photo of dogs.
+    field(attendee, "Selfie (").set_input_files(str(faces_dir / "negatives" / "dogs.jpg"))
+    attendee.get_by_role("button", name="Upload selfie").click()
+    expect(attendee.locator("#selfie-status")).to_have_text(
+        "No face found. Use a clear, well-lit photo of your face."
+    )
+
+    field(attendee, "Selfie (").set_input_files(str(faces_dir / "selfies" / "obama.jpg"))
+    attendee.get_by_role("button", name="Upload selfie").click()
+    expect(attendee.locator("#selfie-status")).to_have_text(
+        "Face found. You appear in 0 photos so far."
+    )
+    expect(attendee.locator("#photos-status")).to_contain_text("No photos of you yet")
+
+    # The page must not reload: a marker on window survives only if it does not.
+    attendee.evaluate("window.findmeNoReload = true")
+    upload_photos(organizer, faces_dir / "photos" / "biden_and_obama.jpg")
+    expect(organizer.locator("#upload-status")).to_have_text("1 photo accepted.")
+    expect(organizer.locator("#progress-text")).to_contain_text("1 done", timeout=30_000)
+    expect(organizer.locator("#stats")).to_contain_text("Attendees1")
+
+    attendee.wait_for_function(THUMBNAIL_LOADED, timeout=NEW_PHOTO_TIMEOUT_MS)
+    assert attendee.evaluate("window.findmeNoReload") is True
+    expect(attendee.locator("#photo-grid li")).to_have_count(1)
+    expect(attendee.locator("#photos-status")).to_have_text("1 new photo of you.")
+
+    # The full-size copy opens in a dialog, also fetched with the token.
+    attendee.locator("#photo-grid button").first.click()
+    expect(attendee.locator("#viewer")).to_be_visible()
+    attendee.wait_for_function("() => document.querySelector('#viewer-image').naturalWidth > 0")
+    attendee.keyboard.press("Escape")
+    expect(attendee.locator("#viewer")).to_be_hidden()
+
+    tabs[1].screenshot("attendee")
+    tabs[0].screenshot("organizer")
+
+
+def test_per_file_refusal_invite_and_deletions(
+    stack: Stack, browser: Browser, tabs: list[Tab], faces_dir: Path, tmp_path: Path
+) -> None:
+    organizer = open_tab(tabs, browser, f"{stack.url}/organizer", PHONE)
+    organizer_with_event(organizer)
+
+    # One file that is not an image: refused by name, the photo beside it accepted.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+    upload_photos(organizer, faces_dir / "photos" / "biden_and_obama.jpg", notes)
+    expect(organizer.locator("#upload-status")).to_have_text(
+        "1 photo accepted; 1 file refused (listed below)."
+    )
+    expect(organizer.locator("#refused li")).to_have_text(
+        ["notes.txt: That file type is not supported. Use JPEG, PNG, WebP or HEIC."]
+    )
+
+    organizer.get_by_role("button", name="Create invite link").click()
+    invite_url = field(organizer, "Invite link").input_value()
+    assert "/#invite=" in invite_url
+
+    # The invite link: username, password and selfie in one step, no event code.
+    guest = open_tab(tabs, browser, invite_url, PHONE)
+    expect(guest.locator("#account")).to_be_hidden()
+    field(guest, "Username").fill("bo")
+    field(guest, "Password").fill("attendee pass 2")
+    field(guest, "Selfie (").set_input_files(str(faces_dir / "selfies" / "obama.jpg"))
+    guest.get_by_role("button", name="Join").click()
+    expect(guest.locator("#invite-status")).to_have_text(
+        "Usernames are 3 to 32 letters or digits (and . _ -)."
+    )
+    field(guest, "Username").fill("bobby")
+    guest.get_by_role("button", name="Join").click()
+    expect(guest.locator("#who")).to_have_text("bobby")
+    assert "invite" not in guest.url
+
+    guest.once("dialog", lambda dialog: dialog.accept())
+    guest.get_by_role("button", name="Delete my data").click()
+    expect(guest.locator("#session-status")).to_have_text(
+        "Your account, selfie and matches were deleted."
+    )
+    expect(guest.locator("#account")).to_be_visible()
+    assert guest.evaluate("sessionStorage.getItem('findme.session')") is None
+
+    organizer.once("dialog", lambda dialog: dialog.accept())
+    organizer.get_by_role("button", name="Delete event").click()
+    expect(organizer.locator("#session-status")).to_contain_text("deleted")
+    expect(organizer.locator("#event")).to_be_hidden()
+    expect(organizer.locator("#event-list li")).to_have_count(0)
