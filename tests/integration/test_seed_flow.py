@@ -239,3 +239,20 @@ def test_event_options_at_creation(client: httpx.Client, organizer: Any) -> None
         assert (reply.status_code, error_code(reply)) == (422, code), reply.text
     listed = client.get("/api/events", headers=organizer.headers).json()["events"]
     assert [event["name"] for event in listed] == ["Gala"]
+
+
+def test_numbers_too_wide_for_the_backends_are_422_not_500(
+    client: httpx.Client, organizer: Any, event: dict[str, Any]
+) -> None:
+    # Found by schemathesis: ids and day counts beyond int64/int32 used to overflow.
+    huge = 32354553451207288644698112
+    reply = client.get(f"/api/photos/{huge}/display", headers=organizer.headers)
+    assert (reply.status_code, error_code(reply)) == (422, "invalid_request")
+    reply = client.patch(
+        f"/api/events/{event['id']}",
+        json={"retention_days": -202552279272},
+        headers=organizer.headers,
+    )
+    assert (reply.status_code, error_code(reply)) == (422, "invalid_request")
+    reply = client.get(f"/api/events/{huge}/progress", headers=organizer.headers)
+    assert reply.status_code == 422

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, Field, StringConstraints
 
 EventCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -23,6 +24,10 @@ Email = Annotated[
 NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 EventName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Values that travel as protobuf int64 / int32: anything wider is refused here (422),
+# never left to overflow in the gRPC client.
+PathId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Days = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 class CheckEventCodeIn(BaseModel):
@@ -64,7 +69,7 @@ class CreateEventIn(BaseModel):
     starts_on: date | None = None
     ends_on: date | None = None
     match_tolerance: float | None = None
-    retention_days: int | None = None
+    retention_days: Days | None = None
 
 
 class EventSummary(BaseModel):
@@ -139,7 +144,7 @@ class UpdateEventIn(BaseModel):
     starts_on: date | None = None
     ends_on: date | None = None
     match_tolerance: float | None = None
-    retention_days: int | None = None
+    retention_days: Days | None = None
 
 
 class CreateInviteIn(BaseModel):

@@ -20,6 +20,7 @@ from findme_gateway.schemas import (
     EventListOut,
     EventStatsOut,
     InviteOut,
+    PathId,
     UpdateEventIn,
 )
 
@@ -57,7 +58,7 @@ async def list_events(organizer: CurrentOrganizer, backends: BackendsDep) -> Eve
 
 @router.patch("/events/{event_id}")
 async def update_event(
-    event_id: int, body: UpdateEventIn, organizer: CurrentOrganizer, backends: BackendsDep
+    event_id: PathId, body: UpdateEventIn, organizer: CurrentOrganizer, backends: BackendsDep
 ) -> EventDetailOut:
     event = await backends.events.UpdateEvent(
         events_pb2.UpdateEventRequest(
@@ -69,7 +70,9 @@ async def update_event(
 
 
 @router.delete("/events/{event_id}", status_code=204)
-async def delete_event(event_id: int, organizer: CurrentOrganizer, backends: BackendsDep) -> None:
+async def delete_event(
+    event_id: PathId, organizer: CurrentOrganizer, backends: BackendsDep
+) -> None:
     await backends.events.DeleteEvent(
         event_ref(organizer, event_id), timeout=backends.deadlines.photos
     )
@@ -77,7 +80,7 @@ async def delete_event(event_id: int, organizer: CurrentOrganizer, backends: Bac
 
 @router.get("/events/{event_id}/stats")
 async def event_stats(
-    event_id: int, organizer: CurrentOrganizer, backends: BackendsDep
+    event_id: PathId, organizer: CurrentOrganizer, backends: BackendsDep
 ) -> EventStatsOut:
     stats = await backends.events.GetEventStats(
         event_ref(organizer, event_id), timeout=backends.deadlines.cheap
@@ -93,7 +96,7 @@ async def event_stats(
 
 @router.post("/events/{event_id}/invites", status_code=201)
 async def create_invite(
-    event_id: int,
+    event_id: PathId,
     organizer: CurrentOrganizer,
     backends: BackendsDep,
     body: CreateInviteIn | None = None,

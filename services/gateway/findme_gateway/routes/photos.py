@@ -24,6 +24,7 @@ from findme_gateway.deps import (
 from findme_gateway.errors import ApiError
 from findme_gateway.routes.converters import event_ref, progress_out
 from findme_gateway.schemas import (
+    PathId,
     PhotosAcceptedOut,
     PhotoStatusOut,
     ProgressOut,
@@ -62,7 +63,7 @@ def sniff_format(head: bytes) -> str | None:
 
 @router.get("/events/{event_id}/progress")
 async def progress(
-    event_id: int, organizer: CurrentOrganizer, backends: BackendsDep
+    event_id: PathId, organizer: CurrentOrganizer, backends: BackendsDep
 ) -> ProgressOut:
     reply = await backends.events.GetProgress(
         event_ref(organizer, event_id), timeout=backends.deadlines.cheap
@@ -104,7 +105,7 @@ async def _read_checked(files: list[UploadFile], limit: int) -> list[bytes]:
 
 @router.post("/events/{event_id}/photos", status_code=202, dependencies=[UploadRateLimit])
 async def upload_photos(
-    event_id: int,
+    event_id: PathId,
     organizer: CurrentOrganizer,
     backends: BackendsDep,
     settings: SettingsDep,
@@ -166,10 +167,12 @@ async def _image(backends: BackendsDep, viewer: Principal, photo_id: int, kind: 
 
 
 @router.get("/photos/{photo_id}/display", response_class=Response)
-async def photo_display(photo_id: int, viewer: CurrentViewer, backends: BackendsDep) -> Response:
+async def photo_display(photo_id: PathId, viewer: CurrentViewer, backends: BackendsDep) -> Response:
     return await _image(backends, viewer, photo_id, events_pb2.IMAGE_KIND_DISPLAY)
 
 
 @router.get("/photos/{photo_id}/thumbnail", response_class=Response)
-async def photo_thumbnail(photo_id: int, viewer: CurrentViewer, backends: BackendsDep) -> Response:
+async def photo_thumbnail(
+    photo_id: PathId, viewer: CurrentViewer, backends: BackendsDep
+) -> Response:
     return await _image(backends, viewer, photo_id, events_pb2.IMAGE_KIND_THUMBNAIL)
