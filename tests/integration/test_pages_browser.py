@@ -8,6 +8,7 @@ Screenshots of both pages at phone and desktop widths land in /tmp/findme-pages-
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from playwright.sync_api import (  # noqa: E402
     ConsoleMessage,
     Locator,
     Page,
+    Route,
     expect,
     sync_playwright,
 )
@@ -130,6 +132,29 @@ def upload_photos(page: Page, *paths: Path) -> None:
     page.get_by_role("button", name="Upload photos").click()
 
 
+def answer_once(page: Page, path: str, status: int, code: str, *, retry_after: int) -> list[str]:
+    """Answer the next call to ``path`` with this refusal, let later ones through;
+    the list records what happened to each call."""
+    seen: list[str] = []
+
+    def handle(route: Route) -> None:
+        if seen:
+            seen.append("passed")
+            route.continue_()
+            return
+        seen.append("answered")
+        route.fulfill(
+            status=status,
+            headers={"Retry-After": str(retry_after)},
+            content_type="application/json",
+            body=json.dumps({"error": {"code": code, "message": code.replace("_", " ")}}),
+        )
+
+    page.unroute("**" + path)
+    page.route("**" + path, handle)
+    return seen
+
+
 def test_attendee_sees_new_photo_without_reload(
     stack: Stack, browser: Browser, tabs: list[Tab], faces_dir: Path
 ) -> None:
@@ -175,6 +200,7 @@ def test_attendee_sees_new_photo_without_reload(
     attendee.locator("#photo-grid button").first.click()
     expect(attendee.locator("#viewer")).to_be_visible()
     attendee.wait_for_function("() => document.querySelector('#viewer-image').naturalWidth > 0")
+    attendee.screenshot(path=SCREENSHOTS / "findme-pages-viewer-390.png")
     attendee.keyboard.press("Escape")
     expect(attendee.locator("#viewer")).to_be_hidden()
 
@@ -213,10 +239,29 @@ def test_per_file_refusal_invite_and_deletions(
     expect(guest.locator("#invite-status")).to_have_text(
         "Usernames are 3 to 32 letters or digits (and . _ -)."
     )
+    tabs[-1].screenshot("invite")
     field(guest, "Username").fill("bobby")
     guest.get_by_role("button", name="Join").click()
     expect(guest.locator("#who")).to_have_text("bobby")
     assert "invite" not in guest.url
+
+    # A busy service (503 + Retry-After) is retried once by itself; a rate limit
+    # (429 + Retry-After) is explained with its wait. Provoking either for real
+    # needs a flood, so the browser answers the first call itself.
+    busy = answer_once(guest, "/api/upload-selfie", 503, "overloaded", retry_after=1)
+    field(guest, "Selfie (").set_input_files(str(faces_dir / "selfies" / "obama.jpg"))
+    guest.get_by_role("button", name="Upload selfie").click()
+    expect(guest.locator("#selfie-status")).to_have_text(
+        "The service is busy; trying again in 1 second..."
+    )
+    expect(guest.locator("#selfie-status")).to_contain_text("Face found.")
+    assert busy == ["answered", "passed"]
+    limited = answer_once(guest, "/api/upload-selfie", 429, "rate_limited", retry_after=7)
+    guest.get_by_role("button", name="Upload selfie").click()
+    expect(guest.locator("#selfie-status")).to_have_text(
+        "Too many requests from this device. Please wait a moment. Try again in 7 seconds."
+    )
+    assert limited == ["answered"]
 
     guest.once("dialog", lambda dialog: dialog.accept())
     guest.get_by_role("button", name="Delete my data").click()

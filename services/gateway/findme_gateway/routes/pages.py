@@ -9,10 +9,11 @@ from fastapi.responses import FileResponse
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-# Scripts and styles come only from this origin (no inline code, no CDN).
+# Scripts and styles come only from this origin (no inline code, no CDN). Photos
+# need the bearer token, so the pages fetch them and show them as blob: URLs.
 _PAGE_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; "
+        "default-src 'self'; img-src 'self' blob:; object-src 'none'; "
         "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
