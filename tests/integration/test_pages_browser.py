@@ -166,6 +166,7 @@ def test_attendee_sees_new_photo_without_reload(
     expect(attendee.locator("#event-code-hint")).to_have_text("Event: Garden party")
     field(attendee, "Username").fill("ann")
     expect(attendee.locator("#username-hint")).to_have_text("Available.")
+    attendee.screenshot(path=SCREENSHOTS / "findme-pages-join-390.png")
     field(attendee, "Password").fill("attendee pass 1")
     attendee.get_by_role("button", name="Register").click()
     expect(attendee.locator("#who")).to_have_text("ann")

@@ -179,10 +179,11 @@
         return accepted.concat(reply.photos);
       } catch (err) {
         const named = err.details.files || [];
-        if (named.length) {
+        const left = files.filter((f) => !named.includes(f.name));
+        if (named.length && left.length < files.length) {
           files.filter((f) => named.includes(f.name))
             .forEach((f) => refused.push([f.name, err.friendly]));
-          files = files.filter((f) => !named.includes(f.name));
+          files = left;
         } else if (err.code === "rate_limited" && err.retryAfter) {
           setStatus(uploadStatus, `Upload limit reached; continuing in ${err.retryAfter} s...`);
           await sleep(err.retryAfter);
