@@ -77,7 +77,8 @@ def _valid_name(name: str | None) -> str | None:
     if name is None:
         return None
     name = name.strip()
-    if not name or len(name) > MAX_EVENT_NAME_LENGTH:
+    # Control characters (NUL above all: PostgreSQL text cannot hold it) are refused.
+    if not name or len(name) > MAX_EVENT_NAME_LENGTH or not name.isprintable():
         raise InvalidArgument(
             "invalid_event_name", f"an event name is 1 to {MAX_EVENT_NAME_LENGTH} characters"
         )
@@ -101,6 +102,7 @@ def _valid_email(email: str) -> str:
         or "." not in domain.strip(".")
         or len(normalized) > MAX_EMAIL_LENGTH
         or any(char.isspace() for char in normalized)
+        or not normalized.isprintable()
     ):
         raise InvalidArgument("invalid_email", "a valid email address is required")
     return normalized
@@ -155,6 +157,9 @@ class Operations:
             )
 
     async def organizer_credentials(self, *, email: str) -> CredentialsRecord:
+        if not email.isprintable():
+            # No account can have it (sign-up refuses it), and PostgreSQL cannot hold NUL.
+            return CredentialsRecord(found=False, account=normalize_email(email))
         async with self.engine.connect() as conn:
             return await repository.organizer_credentials(conn=conn, email=normalize_email(email))
 

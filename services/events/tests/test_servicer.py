@@ -251,3 +251,25 @@ async def test_save_selfie_matches_event_photos(  # type: ignore[no-untyped-def]
             events_pb2.SaveSelfieRequest(attendee_id=attendee.id, jpeg=b"", encoding=list(me))
         )
     ) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid_selfie")
+
+
+async def test_control_characters_are_refused_not_a_database_error(stub, event) -> None:  # type: ignore[no-untyped-def]
+    # Found by schemathesis: a NUL byte reached PostgreSQL, which cannot store it.
+    assert await refused(
+        stub.CreateOrganizer(
+            events_pb2.CreateOrganizerRequest(email="a\x00b@example.com", password_hash="h")
+        )
+    ) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid_email")
+    credentials = await stub.GetOrganizerCredentials(
+        events_pb2.GetOrganizerCredentialsRequest(email="a\x00b@example.com")
+    )
+    assert (credentials.found, credentials.password_hash) == (False, "")
+    assert await refused(
+        stub.CreateEvent(
+            events_pb2.CreateEventRequest(organizer_id=event.organizer_id, name="Gala\x00")
+        )
+    ) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid_event_name")
+    login = await stub.GetAttendeeCredentials(
+        events_pb2.GetAttendeeCredentialsRequest(event_code=event.code, username="ann\x00")
+    )
+    assert login.found is False
