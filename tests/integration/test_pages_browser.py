@@ -27,6 +27,7 @@ from playwright.sync_api import (  # noqa: E402
     Locator,
     Page,
     Route,
+    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -41,8 +42,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 SCREENSHOTS = Path("/tmp")
 # The attendee page polls every 10 s; processing one group photo takes a few more.
 NEW_PHOTO_TIMEOUT_MS = 40_000
@@ -65,8 +66,8 @@ class Tab:
     """One page in its own context (own sessionStorage), failing on any script or
     CSP error the page logs."""
 
-    def __init__(self, browser: Browser, url: str, viewport: dict[str, int]) -> None:
-        self.context: BrowserContext = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    def __init__(self, browser: Browser, url: str, viewport: ViewportSize) -> None:
+        self.context: BrowserContext = browser.new_context(viewport=viewport)
         self.context.set_default_timeout(15_000)
         self.page: Page = self.context.new_page()
         self.errors: list[str] = []
@@ -82,7 +83,7 @@ class Tab:
 
     def screenshot(self, name: str) -> None:
         for label, size in (("390", PHONE), ("1280", DESKTOP)):
-            self.page.set_viewport_size(size)  # type: ignore[arg-type]
+            self.page.set_viewport_size(size)
             self.page.screenshot(
                 path=SCREENSHOTS / f"findme-pages-{name}-{label}.png", full_page=True
             )
@@ -100,7 +101,7 @@ def tabs(browser: Browser) -> Iterator[list[Tab]]:
     assert [e for tab in opened for e in tab.errors] == []
 
 
-def open_tab(tabs: list[Tab], browser: Browser, url: str, viewport: dict[str, int]) -> Page:
+def open_tab(tabs: list[Tab], browser: Browser, url: str, viewport: ViewportSize) -> Page:
     tab = Tab(browser, url, viewport)
     tabs.append(tab)
     return tab.page
