@@ -29,8 +29,10 @@ class Overloaded(AuthError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = "overloaded"
 
-    def __init__(self) -> None:
-        super().__init__("too many password checks in progress; retry shortly", retry_after=1)
+    def __init__(self, retry_after: float = 1.0) -> None:
+        super().__init__(
+            "too many password checks in progress; retry shortly", retry_after=retry_after
+        )
 
 
 class TooManyAttempts(AuthError):

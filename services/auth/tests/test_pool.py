@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -89,5 +90,25 @@ async def test_workers_run_in_parallel() -> None:
     try:
         results = await asyncio.gather(pool.run(barrier.wait), pool.run(barrier.wait))
         assert sorted(results) == [0, 1]
+    finally:
+        await asyncio.to_thread(pool.shutdown)
+
+
+async def test_retry_after_tells_how_long_the_work_in_flight_needs() -> None:
+    pool = BcryptPool(workers=1, queue_limit=7)
+    try:
+        for _ in range(10):  # the pool learns that a job takes ~0.3 s
+            await pool.run(time.sleep, 0.3)
+        release = threading.Event()
+        started = threading.Event()
+        jobs = [asyncio.ensure_future(pool.run(blocked_job, started, release, i)) for i in range(8)]
+        await asyncio.to_thread(started.wait, WAIT)
+        with pytest.raises(Overloaded) as refused:
+            await pool.run(pow, 2, 2)
+        # 8 jobs x ~0.28 s (the running mean still remembers the first guess, 0.25 s)
+        # on 1 worker, +-25 % jitter.
+        assert 1.6 <= refused.value.retry_after <= 2.9
+        release.set()
+        await asyncio.gather(*jobs)
     finally:
         await asyncio.to_thread(pool.shutdown)

@@ -35,13 +35,13 @@ class SelfieServicer(selfie_pb2_grpc.SelfieServiceServicer):
             return await job()
         except ImageRejected as exc:
             await abort(context, grpc.StatusCode.INVALID_ARGUMENT, exc.reason, exc.message)
-        except Overloaded:
+        except Overloaded as exc:
             await abort(
                 context,
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 "overloaded",
                 "all image workers are busy; retry shortly",
-                retry_after=1,
+                retry_after=exc.retry_after,
             )
         except WorkerCrashed:
             log.exception("image job lost")
