@@ -31,13 +31,14 @@ from pathlib import Path
 
 import numpy as np
 from findme_events import migrate, pipeline, repository
-from findme_events.config import async_database_url
+from findme_events.config import EventsSettings, async_database_url
 from findme_events.matching import LOCK_ATTENDEES, MATCH_PHOTO
 from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-TOLERANCE = 0.55
+# The service's own default, so the plans and timings are the ones it runs.
+TOLERANCE = float(EventsSettings.model_fields["default_match_tolerance"].default)
 SPREAD = 0.095
 BOX = FaceBox(top=0, right=1, bottom=1, left=0)
 WARMUP_RUNS = 2
