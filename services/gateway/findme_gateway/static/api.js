@@ -134,6 +134,17 @@ function setStatus(element, text, kind) {
   element.className = "status" + (kind ? ` ${kind}` : "");
 }
 
+// A page's handler for refused tokens: on 401 it logs out, says why in statusElement
+// and returns true (the caller then shows nothing else); otherwise false.
+function sessionEnder(logout, statusElement) {
+  return (err) => {
+    if (err.status !== 401) return false;
+    logout();
+    setStatus(statusElement, err.friendly, "bad");
+    return true;
+  };
+}
+
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 // Run fn(value) at most once per pause in typing; cancel stale requests.

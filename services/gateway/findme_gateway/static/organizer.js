@@ -44,12 +44,7 @@
   });
 
   // A refused token ends the session; the caller shows nothing else then.
-  function expired(err) {
-    if (err.status !== 401) return false;
-    logout();
-    setStatus(sessionStatus, err.friendly, "bad");
-    return true;
-  }
+  const expired = sessionEnder(() => logout(), sessionStatus);
 
   function logout() {
     token = null;
