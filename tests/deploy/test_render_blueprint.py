@@ -35,7 +35,7 @@ def test_service_types() -> None:
 def test_health_check_path_only_on_the_web_service() -> None:
     for service in render()["services"]:
         if service["type"] == "web":
-            assert service["healthCheckPath"] == "/health"
+            assert service["healthCheckPath"] == "/livez"
         else:
             assert "healthCheckPath" not in service, service["name"]
 

@@ -105,3 +105,10 @@ async def test_unknown_component_counts_as_down(
         body = (await client.get("/health")).json()
 
     assert body["components"]["database"] == {"status": "down"}
+
+
+async def test_liveness_is_200_even_when_every_backend_is_down(client) -> None:  # type: ignore[no-untyped-def]
+    # `client`'s backends all point at closed ports.
+    reply = await client.get("/livez")
+    assert (reply.status_code, reply.json()) == (200, {"status": "ok"})
+    assert (await client.get("/health")).status_code == 503
