@@ -40,3 +40,17 @@ async def test_attendee_page_uses_the_public_api(client) -> None:
         "/api/upload-selfie",
     ):
         assert path in script
+
+
+@pytest.mark.parametrize("path", ["/", "/organizer"])
+async def test_asset_links_carry_the_content_fingerprint(client, path) -> None:
+    import hashlib
+
+    from findme_gateway.routes.pages import STATIC_DIR
+
+    page = (await client.get(path)).text
+    links = re.findall(r'(?:src|href)="/static/([\w.-]+)\?v=([0-9a-f]+)"', page)
+    assert {name for name, _ in links} >= {"api.js", "app.css"}
+    for name, version in links:
+        assert hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest().startswith(version)
+    assert '="/static/' not in re.sub(r'="/static/[\w.-]+\?v=[0-9a-f]+"', "", page)
