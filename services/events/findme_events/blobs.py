@@ -1,8 +1,9 @@
 """Blob store for photo originals, display copies and thumbnails.
 
 One small interface (put/get/delete/delete_prefix) so the rest of the service does
-not care where bytes live. ``LocalBlobStore`` (a directory) is the default and what
-runs here; an S3-compatible store implements the same four calls (see README).
+not care where bytes live. ``LocalBlobStore`` (a directory) is the default;
+``s3_blobs.S3BlobStore`` implements the same four calls on S3-compatible storage.
+``open_blob_store`` picks one from the settings.
 Keys are relative paths like ``events/12/originals/<sha256>``; every photo of an
 event lives under ``events/<id>/`` so deleting an event is one prefix delete.
 """
@@ -10,11 +11,18 @@ event lives under ``events/<id>/`` so deleting an event is one prefix delete.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from findme_events.config import EventsSettings
+
+log = logging.getLogger(__name__)
 
 
 class BlobNotFound(KeyError):
@@ -97,3 +105,25 @@ class LocalBlobStore:
 
     async def delete_prefix(self, prefix: str) -> None:
         await asyncio.to_thread(self._delete_prefix, prefix)
+
+
+def open_blob_store(settings: EventsSettings) -> BlobStore:
+    """S3 when ``S3_BUCKET`` is set, else the directory ``BLOB_DIR``."""
+    if not settings.s3_bucket:
+        log.info("blob store", extra={"kind": "local", "dir": str(settings.blob_dir)})
+        return LocalBlobStore(settings.blob_dir)
+    # Imported here: boto3 is slow to import and unused by local deployments.
+    from findme_events.s3_blobs import S3BlobStore
+
+    # Host only: an endpoint URL may carry credentials; the keys are never logged.
+    endpoint = urlsplit(settings.s3_endpoint_url).hostname or "aws"
+    log.info(
+        "blob store",
+        extra={
+            "kind": "s3",
+            "bucket": settings.s3_bucket,
+            "prefix": settings.s3_prefix,
+            "endpoint": endpoint,
+        },
+    )
+    return S3BlobStore.from_settings(settings)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from findme_common.settings import ServiceSettings, load_settings
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 _ASYNC_SCHEME = "postgresql+asyncpg://"
@@ -62,8 +63,24 @@ class EventsSettings(ServiceSettings):
     # The selfie service stores <= 200 KB; leave headroom but refuse anything absurd.
     max_selfie_bytes: int = Field(default=1024 * 1024, ge=1)
 
-    # Photo originals, display copies and thumbnails (local blob store).
+    # Photo originals, display copies and thumbnails: a local directory unless
+    # S3_BUCKET is set (blobs.open_blob_store).
     blob_dir: Path = Path(".data/blobs")
+    # S3-compatible object storage, for when the service and the photo workers run on
+    # different machines. Empty endpoint = AWS; empty region = the AWS default chain.
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    # Every key is stored under this prefix ("findme/" -> findme/events/12/...).
+    s3_prefix: str = ""
+    # Empty = the standard AWS chain (AWS_ACCESS_KEY_ID/..., profile, instance role).
+    s3_access_key_id: SecretStr = SecretStr("")
+    s3_secret_access_key: SecretStr = SecretStr("")
+    # MinIO and most self-hosted servers need "path"; AWS and R2 work with "auto".
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # Connections per process, also the size of the store's thread pool.
+    s3_max_connections: int = Field(default=16, ge=1, le=256)
+    s3_timeout: float = Field(default=10.0, gt=0)
     # Per photo file; matches the gateway's upload limit.
     max_photo_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
     max_photos_per_call: int = Field(default=50, ge=1)
@@ -86,6 +103,24 @@ class EventsSettings(ServiceSettings):
     @classmethod
     def _asyncpg_driver(cls, value: str) -> str:
         return async_database_url(value.strip())
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _s3_prefix(cls, value: str) -> str:
+        value = value.strip().strip("/")
+        if not value:
+            return ""
+        if any(part in ("", ".", "..") for part in value.split("/")) or "\\" in value:
+            raise ValueError("must be a plain path like findme or photos/findme")
+        return value + "/"
+
+    @model_validator(mode="after")
+    def _s3_credentials_in_pairs(self) -> EventsSettings:
+        key_id = bool(self.s3_access_key_id.get_secret_value())
+        secret = bool(self.s3_secret_access_key.get_secret_value())
+        if key_id != secret:
+            raise ValueError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together")
+        return self
 
 
 def get_settings() -> EventsSettings:

@@ -13,7 +13,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from findme_events.blobs import LocalBlobStore
+from findme_events.blobs import open_blob_store
 from findme_events.cache import EventCache
 from findme_events.config import EventsSettings, get_settings
 from findme_events.health import CACHE, DATABASE, HealthMonitor, cache_probe, database_probe
@@ -75,7 +75,7 @@ class EventsApp:
             default_match_tolerance=settings.default_match_tolerance,
             default_retention_days=settings.default_retention_days,
             max_selfie_bytes=settings.max_selfie_bytes,
-            blobs=LocalBlobStore(settings.blob_dir),
+            blobs=open_blob_store(settings),
             max_photo_bytes=settings.max_photo_bytes,
             max_photos_per_call=settings.max_photos_per_call,
             invite_ttl=settings.invite_ttl,

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from findme_events import blobs, pipeline, retention
-from findme_events.blobs import BlobStore, LocalBlobStore
+from findme_events.blobs import BlobStore, open_blob_store
 from findme_events.config import EventsSettings, get_settings
 from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
 from findme_events.server import create_engine
@@ -187,7 +187,7 @@ async def serve(settings: EventsSettings) -> None:
     )
     worker = PhotoWorker(
         engine=engine,
-        store=LocalBlobStore(settings.blob_dir),
+        store=open_blob_store(settings),
         selfie=selfie_pb2_grpc.SelfieServiceStub(channel),
         settings=settings,
     )
