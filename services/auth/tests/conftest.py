@@ -20,8 +20,7 @@ from findme.auth.v1 import auth_pb2_grpc
 from findme_auth.config import AuthSettings
 from findme_auth.server import build_service
 from findme_common.grpc_client import open_channel
-from findme_common.grpc_server import RequestIdInterceptor, server_options
-from grpc_health.v1 import health
+from findme_common.grpc_server import GrpcService, StartedServer, start, stop
 
 
 @dataclass(frozen=True)
@@ -70,30 +69,18 @@ StartServer = Callable[..., Awaitable[auth_pb2_grpc.AuthServiceStub]]
 
 @pytest.fixture
 async def start_auth(make_settings: Callable[..., AuthSettings]) -> AsyncIterator[StartServer]:
-    """Start a real in-process auth gRPC server (the service's own build) and return a stub.
+    """Start a real in-process auth gRPC server (the service's own build, started by
+    the shared bootstrap on a free port) and return a stub."""
+    running: list[tuple[GrpcService, StartedServer, grpc.aio.Channel]] = []
 
-    Mirrors findme_common.grpc_server.serve minus the signal handling, which belongs
-    to the process, not to a test.
-    """
-    running: list[tuple[Any, grpc.aio.Server, grpc.aio.Channel]] = []
-
-    async def start(**overrides: Any) -> auth_pb2_grpc.AuthServiceStub:
-        settings = make_settings(**overrides)
-        service = build_service(settings)
-        assert service.startup is not None
-        await service.startup()
-        server = grpc.aio.server(
-            interceptors=[RequestIdInterceptor()], options=server_options(settings)
-        )
-        service.register(server, health.aio.HealthServicer())
-        port = server.add_insecure_port("127.0.0.1:0")
-        await server.start()
-        channel = open_channel(f"127.0.0.1:{port}")
-        running.append((service, server, channel))
+    async def start_server(**overrides: Any) -> auth_pb2_grpc.AuthServiceStub:
+        service = build_service(make_settings(**overrides))
+        started = await start(service)
+        channel = open_channel(f"127.0.0.1:{started.port}")
+        running.append((service, started, channel))
         return auth_pb2_grpc.AuthServiceStub(channel)
 
-    yield start
-    for service, server, channel in running:
+    yield start_server
+    for service, started, channel in running:
         await channel.close()
-        await server.stop(0)
-        await service.shutdown()
+        await stop(service, started, 0)

@@ -24,51 +24,34 @@ pytest.importorskip("findme_gateway")
 from findme.events.v1 import events_pb2, events_pb2_grpc
 from findme_auth.config import AuthSettings
 from findme_auth.server import build_service
-from findme_common.grpc_server import RequestIdInterceptor, server_options
+from findme_common.grpc_server import start, stop
 from findme_events import migrate
 from findme_events.config import EventsSettings
-from findme_events.server import EventsApp
+from findme_events.server import build as build_events
 from findme_gateway.app import create_app, lifespan
 from findme_gateway.config import GatewaySettings
-from grpc_health.v1 import health
 
 POLICY_ROUNDS = 5  # the auth service's policy here; stored hashes below it get upgraded
 PASSWORD = "correct horse battery"
 
 
-async def _serve(
-    register: Callable[[grpc.aio.Server], None], options: list[Any] | None = None
-) -> tuple[grpc.aio.Server, str]:
-    server = grpc.aio.server(interceptors=[RequestIdInterceptor()], options=options)
-    register(server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    return server, f"dns:///127.0.0.1:{port}"
-
-
 @pytest.fixture
 async def events_target(fresh_database_url: str, redis_url: str) -> AsyncIterator[str]:
     await migrate.upgrade(fresh_database_url)
-    app = EventsApp(EventsSettings(database_url=fresh_database_url, redis_url=redis_url))
-    await app.startup()
-    server, target = await _serve(lambda s: app.register(s, health.aio.HealthServicer()))
-    yield target
-    await server.stop(0)
-    await app.shutdown()
+    service = build_events(
+        EventsSettings(database_url=fresh_database_url, redis_url=redis_url, port=0)
+    )
+    started = await start(service)
+    yield f"dns:///127.0.0.1:{started.port}"
+    await stop(service, started, 0)
 
 
 @pytest.fixture
 async def auth_target(make_settings: Callable[..., AuthSettings]) -> AsyncIterator[str]:
-    settings = make_settings(bcrypt_rounds=POLICY_ROUNDS)
-    service = build_service(settings)
-    assert service.startup is not None and service.shutdown is not None
-    await service.startup()
-    server, target = await _serve(
-        lambda s: service.register(s, health.aio.HealthServicer()), server_options(settings)
-    )
-    yield target
-    await server.stop(0)
-    await service.shutdown()
+    service = build_service(make_settings(bcrypt_rounds=POLICY_ROUNDS))
+    started = await start(service)
+    yield f"dns:///127.0.0.1:{started.port}"
+    await stop(service, started, 0)
 
 
 @pytest.fixture

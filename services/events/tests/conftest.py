@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import grpc
 import pytest
 from findme.events.v1 import events_pb2_grpc
-from findme_common.grpc_server import RequestIdInterceptor
+from findme_common.grpc_server import start, stop
 from findme_events import migrate
 from findme_events.config import EventsSettings, async_database_url
-from findme_events.server import EventsApp
-from grpc_health.v1 import health, health_pb2_grpc
+from findme_events.server import EventsApp, build
+from grpc_health.v1 import health
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -60,20 +60,6 @@ class RunningServer:
     channel: grpc.aio.Channel
 
 
-async def start_server(settings: EventsSettings) -> tuple[grpc.aio.Server, RunningServer]:
-    app = EventsApp(settings)
-    await app.startup()
-    server = grpc.aio.server(interceptors=[RequestIdInterceptor()])
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    app.register(server, health_servicer)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    stub = events_pb2_grpc.EventsServiceStub(channel)
-    return server, RunningServer(app=app, stub=stub, health=health_servicer, channel=channel)
-
-
 @pytest.fixture
 def settings(database_url: str, redis_url: str) -> EventsSettings:
     return EventsSettings(database_url=database_url, redis_url=redis_url, health_interval=0.2)
@@ -81,8 +67,14 @@ def settings(database_url: str, redis_url: str) -> EventsSettings:
 
 @pytest.fixture
 async def events_server(settings: EventsSettings) -> AsyncIterator[RunningServer]:
-    server, running = await start_server(settings)
-    yield running
-    await running.channel.close()
-    await server.stop(None)
-    await running.app.shutdown()
+    service = build(settings.model_copy(update={"port": 0}))
+    started = await start(service)
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{started.port}")
+    yield RunningServer(
+        app=service.extra["app"],
+        stub=events_pb2_grpc.EventsServiceStub(channel),
+        health=started.health,
+        channel=channel,
+    )
+    await channel.close()
+    await stop(service, started, None)

@@ -15,11 +15,10 @@ import numpy as np
 import pillow_heif
 import pytest
 from findme.selfie.v1 import selfie_pb2_grpc
-from findme_common.grpc_server import RequestIdInterceptor, server_options
+from findme_common.grpc_server import start, stop
 from findme_selfie.config import SelfieSettings
 from findme_selfie.pool import WorkerPool
 from findme_selfie.server import build
-from grpc_health.v1 import health, health_pb2_grpc
 from PIL import Image
 
 
@@ -35,18 +34,9 @@ async def running_selfie(**overrides: object) -> AsyncIterator[RunningSelfie]:
     """The service as ``serve`` builds it (pool started first), on a free loopback port."""
     settings = SelfieSettings(host="127.0.0.1", port=0, **overrides)  # type: ignore[arg-type]
     service = build(settings)
-    assert service.startup is not None and service.shutdown is not None
-    await service.startup()
-    server = grpc.aio.server(
-        interceptors=[RequestIdInterceptor()], options=server_options(settings)
-    )
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    service.register(server, health_servicer)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
+    started = await start(service)
     channel = grpc.aio.insecure_channel(
-        f"127.0.0.1:{port}",
+        f"127.0.0.1:{started.port}",
         options=[
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", settings.max_message_bytes),
@@ -58,8 +48,7 @@ async def running_selfie(**overrides: object) -> AsyncIterator[RunningSelfie]:
         )
     finally:
         await channel.close()
-        await server.stop(None)
-        await service.shutdown()
+        await stop(service, started, None)
 
 
 @pytest.fixture(scope="module")

@@ -93,8 +93,19 @@ def server_options(settings: ServiceSettings) -> list[tuple[str, int]]:
     ]
 
 
-async def serve(service: GrpcService) -> None:
-    """Run ``service`` until SIGTERM/SIGINT, then drain in-flight calls and stop."""
+@dataclass
+class StartedServer:
+    """A running service: its gRPC server, the port it bound, its health servicer."""
+
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+
+
+async def start(service: GrpcService) -> StartedServer:
+    """Run the start-up hook, then build, bind and start the server (health,
+    reflection, request ids) and report every service name SERVING. A port of 0 in
+    the settings binds a free one (tests)."""
     settings = service.settings
     if service.startup is not None:
         await service.startup()
@@ -114,19 +125,31 @@ async def serve(service: GrpcService) -> None:
     await server.start()
     for name in ("", *service.service_names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("serving", extra={"address": f"{settings.host}:{port}"})
+    return StartedServer(server=server, port=port, health=health_servicer)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
-    log.info("shutting down", extra={"grace_s": settings.shutdown_grace})
-    await health_servicer.enter_graceful_shutdown()
-    await server.stop(settings.shutdown_grace)
+async def stop(service: GrpcService, started: StartedServer, grace: float | None) -> None:
+    """Health NOT_SERVING, in-flight calls get ``grace`` seconds, then the shutdown hook."""
+    await started.health.enter_graceful_shutdown()
+    await started.server.stop(grace)
     if service.shutdown is not None:
         await service.shutdown()
+
+
+async def serve(service: GrpcService) -> None:
+    """Run ``service`` until SIGTERM/SIGINT, then drain in-flight calls and stop."""
+    settings = service.settings
+    started = await start(service)
+    log.info("serving", extra={"address": f"{settings.host}:{started.port}"})
+
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop_requested.set)
+    await stop_requested.wait()
+
+    log.info("shutting down", extra={"grace_s": settings.shutdown_grace})
+    await stop(service, started, settings.shutdown_grace)
     log.info("stopped")
 
 
