@@ -3,14 +3,14 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration bench bench-quick proto lint format clean
+.PHONY: help install run test test-unit test-integration bench bench-quick proto lint typecheck format clean
 
 help:
 	@echo "make run    - start the whole system (embedded PostgreSQL + Redis), print the URL"
 	@echo "make test   - unit tests of every service, then the integration tests"
 	@echo "make bench  - benchmarks (numbers in README); make bench-quick for a short pass"
 	@echo "make proto  - regenerate gRPC stubs from proto/"
-	@echo "make lint   - ruff + mypy"
+	@echo "make lint   - ruff + mypy --strict (the same checks as .pre-commit-config.yaml)"
 
 .venv/.installed: uv.lock pyproject.toml libs/common/pyproject.toml services/*/pyproject.toml devstack/pyproject.toml
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
@@ -41,9 +41,12 @@ bench-quick: install
 proto: install
 	$(UV) run --frozen python scripts/gen_proto.py
 
-lint: install
+lint: install typecheck
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
+
+# mypy --strict (strict = true in pyproject.toml) on every package's source.
+typecheck: install
 	$(UV) run --frozen mypy libs/common/src/findme_common services/*/findme_* devstack/findme_devstack
 
 format: install

@@ -6,6 +6,7 @@ The stubs are committed; tests/test_proto_stubs.py fails when they are stale.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,9 +22,13 @@ def proto_files() -> list[Path]:
 
 
 def generate(out_dir: Path) -> list[Path]:
-    """Write *_pb2.py, *_pb2.pyi and *_pb2_grpc.py for every proto; return the files."""
+    """Write *_pb2.py, *_pb2.pyi, *_pb2_grpc.py and *_pb2_grpc.pyi (typed stubs and
+    servicers, from mypy-protobuf) for every proto; return the files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     include = Path(protoc.__file__).parent / "_proto"
+    plugin = shutil.which("protoc-gen-mypy_grpc") or str(
+        Path(sys.executable).parent / "protoc-gen-mypy_grpc"
+    )
     for proto in proto_files():
         args = [
             "protoc",
@@ -32,6 +37,8 @@ def generate(out_dir: Path) -> list[Path]:
             f"--python_out={out_dir}",
             f"--pyi_out={out_dir}",
             f"--grpc_python_out={out_dir}",
+            f"--plugin=protoc-gen-mypy_grpc={plugin}",
+            f"--mypy_grpc_out={out_dir}",
             str(proto),
         ]
         if protoc.main(args) != 0:

@@ -1,7 +1,8 @@
 """Client channels between services: round-robin over every resolved address,
-the caller's request id forwarded in metadata, and (for methods the caller names
-as idempotent) a retry on UNAVAILABLE, so a call caught on an instance that dies
-or drains moves to another instance instead of failing."""
+the caller's request id forwarded in metadata, and a retry on UNAVAILABLE for the
+methods the protos declare safe to repeat (``option idempotency_level``), so a call
+caught on an instance that dies or drains moves to another instance instead of
+failing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+from google.protobuf.descriptor_pb2 import MethodOptions
 
 from findme_common.logging import REQUEST_ID_HEADER, request_id_var
 
@@ -31,6 +34,24 @@ class RetryPolicy:
     retryable_codes: tuple[str, ...] = ("UNAVAILABLE",)
 
 
+_REPEATABLE = (MethodOptions.NO_SIDE_EFFECTS, MethodOptions.IDEMPOTENT)
+
+
+def repeatable(method: MethodDescriptor) -> bool:
+    """Whether the proto declares ``method`` safe to send again."""
+    return method.GetOptions().idempotency_level in _REPEATABLE
+
+
+def idempotent_methods(*services: ServiceDescriptor) -> tuple[str, ...]:
+    """Full names (``pkg.Service/Method``) of the methods declared safe to repeat."""
+    return tuple(
+        f"{service.full_name}/{method.name}"
+        for service in services
+        for method in service.methods
+        if repeatable(method)
+    )
+
+
 def _method_name(full_name: str) -> dict[str, str]:
     # "pkg.Service/Method" or "/pkg.Service/Method"
     service, sep, method = full_name.strip("/").partition("/")
@@ -40,15 +61,15 @@ def _method_name(full_name: str) -> dict[str, str]:
 
 
 def service_config(
-    idempotent_methods: Sequence[str] = (), retry: RetryPolicy | None = None
+    retried_methods: Sequence[str] = (), retry: RetryPolicy | None = None
 ) -> dict[str, Any]:
-    """The channel's service config: round_robin, plus retries for ``idempotent_methods``."""
+    """The channel's service config: round_robin, plus retries for ``retried_methods``."""
     config: dict[str, Any] = {"loadBalancingConfig": [{"round_robin": {}}]}
-    if idempotent_methods:
+    if retried_methods:
         policy = retry or RetryPolicy()
         config["methodConfig"] = [
             {
-                "name": [_method_name(name) for name in idempotent_methods],
+                "name": [_method_name(name) for name in retried_methods],
                 "retryPolicy": {
                     "maxAttempts": policy.max_attempts,
                     "initialBackoff": f"{policy.initial_backoff}s",
@@ -87,25 +108,28 @@ class RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
 
 def open_channel(
     target: str,
+    service: ServiceDescriptor | None = None,
     *,
     max_message_bytes: int = 32 * 1024 * 1024,
-    idempotent_methods: Sequence[str] = (),
     retry: RetryPolicy | None = None,
 ) -> grpc.aio.Channel:
-    """An insecure channel to ``target`` (e.g. ``dns:///selfie:50053``) using round_robin.
+    """An insecure channel to ``service`` at ``target`` (e.g. ``dns:///selfie:50053``)
+    using round_robin.
 
-    ``idempotent_methods`` (full names, ``findme.selfie.v1.SelfieService/ProcessSelfie``)
-    are retried on UNAVAILABLE per ``retry``; every other method is never re-sent.
+    The methods ``service``'s proto declares idempotent are retried on UNAVAILABLE per
+    ``retry``; every other method (and every method without a ``service``) is never
+    re-sent.
     """
+    repeatable_methods = idempotent_methods(service) if service is not None else ()
     options: list[tuple[str, Any]] = [
-        ("grpc.service_config", json.dumps(service_config(idempotent_methods, retry))),
+        ("grpc.service_config", json.dumps(service_config(repeatable_methods, retry))),
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.enable_retries", 1),
     ]
-    if idempotent_methods:
+    if repeatable_methods:
         # A call is only retried while its request is still buffered (default 256 KiB);
         # a selfie upload is megabytes, so the buffer must hold the largest message.
         options.append(("grpc.per_rpc_retry_buffer_size", max_message_bytes))

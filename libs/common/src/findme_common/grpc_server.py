@@ -1,4 +1,5 @@
-"""Bootstrap for every gRPC service: health, reflection, request ids, graceful stop.
+"""Bootstrap for every gRPC service: health, reflection, request ids, refusals,
+graceful stop.
 
 Start-up work (pools, models, connections) runs *before* the gRPC server object is
 created, so a service may fork worker processes safely there.
@@ -19,11 +20,13 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from findme_common.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
+from findme_common.refusals import Refusal
 from findme_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+Translate = Callable[[Exception], Refusal | None]
 
 
 @dataclass
@@ -38,21 +41,32 @@ class GrpcService:
     register: Callable[[grpc.aio.Server, health.aio.HealthServicer], None]
     startup: Hook | None = None
     shutdown: Hook | None = None
+    # Turns a service's own exceptions (a database outage, say) into refusals.
+    translate: Translate | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _with_request_id(behavior: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Any]:
-    async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+def _serve_call(
+    behavior: Callable[..., Awaitable[Any]], method: str, translate: Translate | None
+) -> Callable[..., Any]:
+    async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         metadata = dict(context.invocation_metadata() or ())
         token = request_id_var.set(str(metadata.get(REQUEST_ID_HEADER, "")))
         started = time.perf_counter()
         try:
-            return await behavior(request, context)
-        except Exception:
-            # Refusals (context.abort) and failures alike: one line with the caller's id.
-            code = context.code() if hasattr(context, "code") else None
-            log.info("rpc refused", extra={"method": method, "code": str(code)})
-            raise
+            try:
+                return await behavior(request, context)
+            except Refusal:
+                raise
+            except Exception as exc:
+                refusal = translate(exc) if translate is not None else None
+                if refusal is None:
+                    raise
+                raise refusal from exc
+        except Refusal as refusal:
+            log.info("rpc refused", extra={"method": method, "reason": refusal.reason.value})
+            context.set_trailing_metadata(refusal.trailing_metadata())
+            await context.abort(refusal.status, refusal.message)
         finally:
             log.debug(
                 "rpc finished",
@@ -60,22 +74,29 @@ def _with_request_id(behavior: Callable[..., Awaitable[Any]], method: str) -> Ca
             )
             request_id_var.reset(token)
 
-    return wrapper
+    return call
 
 
-class RequestIdInterceptor(grpc.aio.ServerInterceptor):
-    """Puts the caller's x-request-id into the logging context for the whole call."""
+class ServiceInterceptor(grpc.aio.ServerInterceptor):
+    """Every call of every service: the caller's x-request-id in the logging context,
+    and a ``Refusal`` (raised, or translated from another exception by the service's
+    ``translate``) turned into its gRPC status with the reason in trailing metadata."""
+
+    def __init__(self, translate: Translate | None = None) -> None:
+        self._translate = translate
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
         return grpc.unary_unary_rpc_method_handler(
-            _with_request_id(handler.unary_unary, handler_call_details.method),
+            _serve_call(handler.unary_unary, handler_call_details.method, self._translate),
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -111,7 +132,7 @@ async def start(service: GrpcService) -> StartedServer:
         await service.startup()
 
     server = grpc.aio.server(
-        interceptors=[RequestIdInterceptor()], options=server_options(settings)
+        interceptors=[ServiceInterceptor(service.translate)], options=server_options(settings)
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -1,11 +1,14 @@
-"""Settings base: each service subclasses it with its own env prefix."""
+"""Settings bases: each service subclasses one with its own env prefix."""
 
 from __future__ import annotations
 
+import math
+import os
 import sys
+from pathlib import Path
 from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +29,36 @@ class ServiceSettings(BaseSettings):
     @property
     def bind_address(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+class RedisServiceSettings(ServiceSettings):
+    """A service that uses Redis as an accelerator (``findme_common.redis_guard``)."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Seconds Redis gets per connect or command before it counts as down.
+    redis_timeout: float = Field(default=0.25, gt=0)
+    # After a Redis failure, it is left alone for this long instead of costing a
+    # timeout per request.
+    redis_retry_after: float = Field(default=2.0, ge=0)
+
+
+def _cgroup_cpu_limit(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int | None:
+    # cgroup v2 "quota period" (e.g. "200000 100000" = 2 CPUs; "max 100000" = none).
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+    except (OSError, ValueError):
+        return None
+    if quota == "max":
+        return None
+    return max(1, math.ceil(int(quota) / int(period)))
+
+
+def usable_cpus() -> int:
+    """CPUs this process may really use: its affinity set (taskset, some container
+    runtimes) capped by a container's CPU quota, which os.cpu_count() ignores."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    limit = _cgroup_cpu_limit()
+    return max(1, min(cpus or 1, limit or cpus or 1))
 
 
 S = TypeVar("S", bound=BaseSettings)
