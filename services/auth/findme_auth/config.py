@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import os
 from typing import Self
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from findme_common.settings import ServiceSettings
+from findme_common.settings import RedisServiceSettings, usable_cpus
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-# OWASP's floor for bcrypt; production runs at 12 (DESIGN.md section 1).
+# OWASP's floor for bcrypt; production runs at 12 and is never lowered to pass a load test.
 MIN_PRODUCTION_ROUNDS = 10
 # Cost 17 is ~27 s per hash on the reference machine: certainly a typo.
 MAX_ROUNDS = 16
 BCRYPT_MIN_ROUNDS = 4
 
 
-def _usable_cpus() -> int:
-    # Respects CPU affinity (taskset, some container runtimes) where os.cpu_count() does not.
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
-
-
-class AuthSettings(ServiceSettings):
+class AuthSettings(RedisServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FINDME_AUTH_", extra="ignore", frozen=True)
 
     port: int = 50051
-    redis_url: str = "redis://127.0.0.1:6379/0"
-    # Seconds Redis gets per connect/command before the throttle treats it as down.
-    redis_timeout_seconds: float = Field(default=0.25, gt=0)
-    # After a Redis failure, throttling is skipped for this long before trying again.
-    redis_retry_seconds: float = Field(default=5.0, ge=0)
-
     # Ed25519 private key, PEM. Escaped newlines ("\n") are accepted for one-line env vars.
     token_private_key: SecretStr
     token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
@@ -45,7 +31,7 @@ class AuthSettings(ServiceSettings):
     allow_weak_bcrypt_for_tests: bool = False
 
     # bcrypt threads (pyca/bcrypt releases the GIL, so one per core uses every core).
-    workers: int = Field(default_factory=_usable_cpus, ge=1)
+    workers: int = Field(default_factory=usable_cpus, ge=1)
     # Hashes allowed to wait for a worker; beyond that, callers get `overloaded` at once.
     queue_limit: int = Field(default=64, ge=0)
 

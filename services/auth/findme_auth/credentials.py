@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from findme_auth.errors import InvalidArgument, Overloaded
+from findme_common.refusals import Refusal
+
 from findme_auth.passwords import PasswordHasher, Verification, check_new_password
 from findme_auth.pool import BcryptPool
 from findme_auth.throttle import LoginThrottle, ThrottleKey
@@ -35,7 +36,9 @@ class Credentials:
         charged = await throttle.charge(throttle_key)
         try:
             result = await self._pool.run(self._hasher.verify, password, stored_hash)
-        except (Overloaded, InvalidArgument):
+        except Refusal:
+            # Overloaded, or a stored hash that is not bcrypt: the password was never
+            # judged, so the attempt is given back.
             if charged:
                 await throttle.refund(throttle_key)
             raise

@@ -14,10 +14,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from findme_common.refusals import Reason, Refusal
 from passlib.context import CryptContext
 from passlib.exc import PasswordValueError, UnknownHashError
-
-from findme_auth.errors import InvalidArgument
 
 MAX_PASSWORD_BYTES = 72
 MIN_PASSWORD_CHARS = 8
@@ -33,15 +32,16 @@ class Verification:
 def check_new_password(password: str) -> None:
     """Refuse passwords the policy does not accept (cheap; runs before any bcrypt work)."""
     if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
-        raise InvalidArgument(
-            "password_too_long", f"password must be at most {MAX_PASSWORD_BYTES} bytes of UTF-8"
+        raise Refusal(
+            Reason.PASSWORD_TOO_LONG,
+            f"password must be at most {MAX_PASSWORD_BYTES} bytes of UTF-8",
         )
     if len(password) < MIN_PASSWORD_CHARS:
-        raise InvalidArgument(
-            "password_too_short", f"password must be at least {MIN_PASSWORD_CHARS} characters"
+        raise Refusal(
+            Reason.PASSWORD_TOO_SHORT, f"password must be at least {MIN_PASSWORD_CHARS} characters"
         )
     if "\x00" in password:
-        raise InvalidArgument("password_invalid", "password must not contain NUL characters")
+        raise Refusal(Reason.PASSWORD_INVALID, "password must not contain NUL characters")
 
 
 class PasswordHasher:
@@ -59,7 +59,7 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         check_new_password(password)
-        return self._context.hash(password)
+        return str(self._context.hash(password))
 
     def verify(self, password: str, stored_hash: str) -> Verification:
         if not stored_hash:
@@ -68,8 +68,8 @@ class PasswordHasher:
         try:
             valid, new_hash = self._context.verify_and_update(password, stored_hash)
         except UnknownHashError as exc:
-            raise InvalidArgument(
-                "invalid_password_hash", "stored password hash is not a bcrypt hash"
+            raise Refusal(
+                Reason.INVALID_PASSWORD_HASH, "stored password hash is not a bcrypt hash"
             ) from exc
         except (PasswordValueError, ValueError):
             # NUL bytes or > 72 bytes: no stored hash can match such a password, but

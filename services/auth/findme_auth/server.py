@@ -34,8 +34,8 @@ def build_service(settings: AuthSettings) -> GrpcService:
             window_seconds=settings.throttle_window_seconds,
             max_lock_seconds=settings.throttle_max_lock_seconds,
         ),
-        timeout=settings.redis_timeout_seconds,
-        retry_seconds=settings.redis_retry_seconds,
+        timeout=settings.redis_timeout,
+        retry_after=settings.redis_retry_after,
     )
     tokens = TokenIssuer(
         settings.token_private_key.get_secret_value(),

@@ -1,19 +1,21 @@
-"""gRPC methods of findme.auth.v1.AuthService: translate, delegate, map refusals."""
+"""gRPC methods of findme.auth.v1.AuthService: translate messages and delegate.
+Refusals raised below reach the caller through the shared server interceptor."""
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any
 
 import grpc
 from findme.auth.v1 import auth_pb2, auth_pb2_grpc
-from findme_common.grpc_errors import abort
+from findme_common.refusals import Reason, Refusal
 
 from findme_auth.credentials import Credentials
-from findme_auth.errors import AuthError, InvalidArgument
 from findme_auth.throttle import ThrottleKey
 from findme_auth.tokens import ATTENDEE, ORGANIZER, TokenIssuer
 
 _ROLES = {auth_pb2.ROLE_ATTENDEE: ATTENDEE, auth_pb2.ROLE_ORGANIZER: ORGANIZER}
+
+Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
@@ -22,27 +24,21 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self._tokens = tokens
 
     async def HashPassword(
-        self, request: auth_pb2.HashPasswordRequest, context: grpc.aio.ServicerContext
+        self, request: auth_pb2.HashPasswordRequest, context: Context
     ) -> auth_pb2.HashPasswordResponse:
-        try:
-            password_hash = await self._credentials.hash_password(request.password)
-        except AuthError as exc:
-            await _refuse(context, exc)
+        password_hash = await self._credentials.hash_password(request.password)
         return auth_pb2.HashPasswordResponse(password_hash=password_hash)
 
     async def VerifyPassword(
-        self, request: auth_pb2.VerifyPasswordRequest, context: grpc.aio.ServicerContext
+        self, request: auth_pb2.VerifyPasswordRequest, context: Context
     ) -> auth_pb2.VerifyPasswordResponse:
         key = None
         if request.HasField("throttle"):
             t = request.throttle
             key = ThrottleKey(scope=t.scope, account=t.account, client_address=t.client_address)
-        try:
-            result = await self._credentials.verify_password(
-                request.password, request.password_hash, key
-            )
-        except AuthError as exc:
-            await _refuse(context, exc)
+        result = await self._credentials.verify_password(
+            request.password, request.password_hash, key
+        )
         return auth_pb2.VerifyPasswordResponse(
             valid=result.valid,
             needs_rehash=result.new_hash is not None,
@@ -50,24 +46,16 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         )
 
     async def IssueToken(
-        self, request: auth_pb2.IssueTokenRequest, context: grpc.aio.ServicerContext
+        self, request: auth_pb2.IssueTokenRequest, context: Context
     ) -> auth_pb2.IssueTokenResponse:
-        try:
-            role = _ROLES.get(request.role)
-            if role is None:
-                raise InvalidArgument("invalid_role", "role must be attendee or organizer")
-            token = self._tokens.issue(
-                role=role, subject_id=request.subject_id, event_id=request.event_id
-            )
-        except AuthError as exc:
-            await _refuse(context, exc)
+        role = _ROLES.get(request.role)
+        if role is None:
+            raise Refusal(Reason.INVALID_ROLE, "role must be attendee or organizer")
+        token = self._tokens.issue(
+            role=role, subject_id=request.subject_id, event_id=request.event_id
+        )
         return auth_pb2.IssueTokenResponse(
             access_token=token.access_token,
             token_type=token.token_type,
             expires_in=token.expires_in,
         )
-
-
-async def _refuse(context: grpc.aio.ServicerContext, exc: AuthError) -> NoReturn:
-    await abort(context, exc.code, exc.reason, exc.message, retry_after=exc.retry_after)
-    raise AssertionError("unreachable")  # abort always raises

@@ -11,25 +11,18 @@ so on, capped at ``max_lock``. A success resets the account; the address only ge
 that one attempt back, so an attacker cannot clear it with an account of their own.
 
 Redis being down must not stop logins: throttling is then skipped (one warning per
-outage) and retried after ``retry_seconds``.
+outage, ``findme_common.redis_guard``) and Redis retried after ``retry_after``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
-import time
 from dataclasses import dataclass
 
+from findme_common.redis_guard import RedisGuard, open_redis
+from findme_common.refusals import Reason, Refusal
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-
-from findme_auth.errors import TooManyAttempts
-
-log = logging.getLogger(__name__)
 
 KEY_PREFIX = "findme:auth:throttle"
 
@@ -104,26 +97,18 @@ def _digest(*parts: str) -> str:
 
 
 class LoginThrottle:
-    def __init__(self, redis: Redis, policy: ThrottlePolicy, *, retry_seconds: float = 5.0):
+    def __init__(self, redis: Redis, policy: ThrottlePolicy, *, retry_after: float = 2.0):
         self._redis = redis
         self.policy = policy
-        self._retry_seconds = retry_seconds
+        self.guard = RedisGuard("login throttling", retry_after=retry_after)
         self._charge = redis.register_script(_CHARGE)
         self._settle = redis.register_script(_SETTLE)
-        self._down_until: float | None = None
 
     @classmethod
     def from_url(
-        cls, url: str, policy: ThrottlePolicy, *, timeout: float, retry_seconds: float
+        cls, url: str, policy: ThrottlePolicy, *, timeout: float, retry_after: float
     ) -> LoginThrottle:
-        # No client-side retries: a slow or absent Redis must cost one short timeout.
-        redis = Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
-        return cls(redis, policy, retry_seconds=retry_seconds)
+        return cls(open_redis(url, timeout=timeout), policy, retry_after=retry_after)
 
     def _subjects(self, key: ThrottleKey) -> list[_Subject]:
         subjects = []
@@ -140,12 +125,12 @@ class LoginThrottle:
         return subjects
 
     async def charge(self, key: ThrottleKey) -> bool:
-        """Count one attempt; raise TooManyAttempts when a lock is running.
+        """Count one attempt; ``Refusal(too_many_attempts)`` when a lock is running.
 
         Returns False when nothing was charged (no subject, or Redis unavailable).
         """
         subjects = self._subjects(key)
-        if not subjects or not self._available():
+        if not subjects:
             return False
         keys = [name for s in subjects for name in (s.counter, s.lock)]
         args = [
@@ -153,14 +138,15 @@ class LoginThrottle:
             self.policy.max_lock_seconds * 1000,
             *(s.free for s in subjects),
         ]
-        try:
-            wait_ms = int(await self._charge(keys=keys, args=args))
-        except (RedisError, OSError) as exc:
-            self._mark_down(exc)
+        wait_ms = await self.guard.run(lambda: self._charge(keys=keys, args=args), None)
+        if wait_ms is None:
             return False
-        self._mark_up()
-        if wait_ms > 0:
-            raise TooManyAttempts(retry_after=math.ceil(wait_ms / 1000))
+        if int(wait_ms) > 0:
+            raise Refusal(
+                Reason.TOO_MANY_ATTEMPTS,
+                "too many failed attempts; retry later",
+                math.ceil(int(wait_ms) / 1000),
+            )
         return True
 
     async def succeeded(self, key: ThrottleKey) -> None:
@@ -173,41 +159,14 @@ class LoginThrottle:
 
     async def _settle_subjects(self, key: ThrottleKey, *, reset_account: bool) -> None:
         subjects = self._subjects(key)
-        if not subjects or not self._available():
+        if not subjects:
             return
         keys = [name for s in subjects for name in (s.counter, s.lock)]
         args = ["reset" if s.is_account and reset_account else str(s.free) for s in subjects]
-        try:
-            await self._settle(keys=keys, args=args)
-        except (RedisError, OSError) as exc:
-            self._mark_down(exc)
-            return
-        self._mark_up()
+        await self.guard.run(lambda: self._settle(keys=keys, args=args), None)
 
     async def ping(self) -> bool:
-        try:
-            await self._redis.ping()
-        except (RedisError, OSError) as exc:
-            self._mark_down(exc)
-            return False
-        self._mark_up()
-        return True
+        return await self.guard.probe(self._redis.ping)
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-    def _available(self) -> bool:
-        return self._down_until is None or time.monotonic() >= self._down_until
-
-    def _mark_down(self, exc: BaseException) -> None:
-        if self._down_until is None:
-            log.warning(
-                "redis unavailable: login throttling skipped until it is back",
-                extra={"error": f"{type(exc).__name__}: {exc}"},
-            )
-        self._down_until = time.monotonic() + self._retry_seconds
-
-    def _mark_up(self) -> None:
-        if self._down_until is not None:
-            log.info("redis is back: login throttling resumed")
-            self._down_until = None

@@ -18,8 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
     load_pem_private_key,
 )
-
-from findme_auth.errors import InvalidArgument
+from findme_common.refusals import Reason, Refusal
 
 ALGORITHM = "EdDSA"
 ATTENDEE = "attendee"
@@ -56,11 +55,11 @@ class TokenIssuer:
         self, *, role: str, subject_id: int, event_id: int = 0, now: float | None = None
     ) -> IssuedToken:
         if role not in (ATTENDEE, ORGANIZER):
-            raise InvalidArgument("invalid_role", "role must be attendee or organizer")
+            raise Refusal(Reason.INVALID_ROLE, "role must be attendee or organizer")
         if subject_id <= 0:
-            raise InvalidArgument("invalid_subject", "subject_id must be positive")
+            raise Refusal(Reason.INVALID_SUBJECT, "subject_id must be positive")
         if role == ATTENDEE and event_id <= 0:
-            raise InvalidArgument("invalid_event", "an attendee token needs its event_id")
+            raise Refusal(Reason.INVALID_EVENT, "an attendee token needs its event_id")
         issued_at = int(time.time() if now is None else now)
         claims: dict[str, Any] = {
             "iss": self.issuer,

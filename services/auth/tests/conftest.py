@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
-from findme.auth.v1 import auth_pb2_grpc
+from findme.auth.v1 import auth_pb2, auth_pb2_grpc
 from findme_auth.config import AuthSettings
 from findme_auth.server import build_service
 from findme_common.grpc_client import open_channel
@@ -76,7 +76,9 @@ async def start_auth(make_settings: Callable[..., AuthSettings]) -> AsyncIterato
     async def start_server(**overrides: Any) -> auth_pb2_grpc.AuthServiceStub:
         service = build_service(make_settings(**overrides))
         started = await start(service)
-        channel = open_channel(f"127.0.0.1:{started.port}")
+        channel = open_channel(
+            f"127.0.0.1:{started.port}", auth_pb2.DESCRIPTOR.services_by_name["AuthService"]
+        )
         running.append((service, started, channel))
         return auth_pb2_grpc.AuthServiceStub(channel)
 

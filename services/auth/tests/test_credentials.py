@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from findme_auth.credentials import Credentials
-from findme_auth.errors import InvalidArgument, Overloaded, TooManyAttempts
 from findme_auth.passwords import PasswordHasher
 from findme_auth.pool import BcryptPool
 from findme_auth.throttle import LoginThrottle, ThrottleKey, ThrottlePolicy
+from findme_common.refusals import Refusal
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def hasher() -> PasswordHasher:
 
 @pytest.fixture
 async def throttle(redis_url: str) -> AsyncIterator[LoginThrottle]:
-    throttle = LoginThrottle.from_url(redis_url, ThrottlePolicy(), timeout=0.5, retry_seconds=5)
+    throttle = LoginThrottle.from_url(redis_url, ThrottlePolicy(), timeout=0.5, retry_after=5)
     yield throttle
     await throttle.close()
 
@@ -69,7 +69,7 @@ async def test_lock_is_checked_before_any_bcrypt_work(
         assert not (await credentials.verify_password("wrong horse", stored, key)).valid
     async with BlockedPool(pool):
         # The pool is full, yet the answer is the lock, not "overloaded": no bcrypt queued.
-        with pytest.raises(TooManyAttempts):
+        with pytest.raises(Refusal, match=r"^too_many_attempts:"):
             await credentials.verify_password("correct horse", stored, key)
 
 
@@ -81,11 +81,11 @@ async def test_overloaded_attempt_is_not_counted(
     key = new_key()
     async with BlockedPool(pool):
         for _ in range(10):
-            with pytest.raises(Overloaded):
+            with pytest.raises(Refusal, match=r"^overloaded:"):
                 await credentials.verify_password("wrong horse", stored, key)
     for _ in range(5):
         assert not (await credentials.verify_password("wrong horse", stored, key)).valid
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(Refusal, match=r"^too_many_attempts:"):
         await credentials.verify_password("wrong horse", stored, key)
 
 
@@ -96,7 +96,7 @@ async def test_unknown_accounts_are_counted_like_known_ones(
     key = new_key()
     for _ in range(5):
         assert not (await credentials.verify_password("guess", "", key)).valid
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(Refusal, match=r"^too_many_attempts:"):
         await credentials.verify_password("guess", "", key)
 
 
@@ -105,10 +105,10 @@ async def test_hash_refuses_policy_violations_without_using_the_pool(
 ) -> None:
     credentials = Credentials(hasher=hasher, pool=pool, throttle=None)
     async with BlockedPool(pool):
-        with pytest.raises(InvalidArgument) as refused:
+        with pytest.raises(Refusal) as refused:
             await credentials.hash_password("x" * 73)
         assert refused.value.reason == "password_too_long"
-        with pytest.raises(Overloaded):
+        with pytest.raises(Refusal, match=r"^overloaded:"):
             await credentials.hash_password("long enough password")
     stored = await credentials.hash_password("long enough password")
     assert (await credentials.verify_password("long enough password", stored)).valid

@@ -17,10 +17,6 @@ import bcrypt
 import grpc
 import httpx
 import pytest
-
-pytest.importorskip("findme_events")
-pytest.importorskip("findme_gateway")
-
 from findme.events.v1 import events_pb2, events_pb2_grpc
 from findme_auth.config import AuthSettings
 from findme_auth.server import build_service

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from findme_auth.errors import InvalidArgument
 from findme_auth.passwords import PasswordHasher, check_new_password
+from findme_common.refusals import Refusal
 
 
 @pytest.fixture(scope="module")
@@ -21,20 +21,20 @@ def test_hash_and_verify(hasher: PasswordHasher) -> None:
 
 def test_72_byte_rule_counts_utf8_bytes() -> None:
     check_new_password("é" * 36)  # 72 bytes, 36 characters
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(Refusal) as refused:
         check_new_password("é" * 36 + "a")  # 73 bytes
     assert refused.value.reason == "password_too_long"
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(Refusal) as refused:
         check_new_password("a" * 73)
     assert refused.value.reason == "password_too_long"
 
 
 def test_short_and_nul_passwords_refused(hasher: PasswordHasher) -> None:
     check_new_password("8 chars!")
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(Refusal) as refused:
         hasher.hash("7 chars")
     assert refused.value.reason == "password_too_short"
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(Refusal) as refused:
         hasher.hash("nul\x00inside")
     assert refused.value.reason == "password_invalid"
 
@@ -54,7 +54,7 @@ def test_unknown_user_checks_a_dummy_hash_at_the_same_cost(hasher: PasswordHashe
 
 
 def test_malformed_stored_hash_is_refused(hasher: PasswordHasher) -> None:
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(Refusal) as refused:
         hasher.verify("correct horse", "not-a-bcrypt-hash")
     assert refused.value.reason == "invalid_password_hash"
 

@@ -6,8 +6,8 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from findme_auth.errors import Overloaded
 from findme_auth.pool import BcryptPool
+from findme_common.refusals import Refusal
 
 WAIT = 10.0  # generous bound so a broken pool fails instead of hanging
 
@@ -33,7 +33,7 @@ async def test_full_pool_refuses_at_once_and_frees_slots(pool: BcryptPool) -> No
     await asyncio.to_thread(started.wait, WAIT)
     assert pool.in_flight == 2
 
-    with pytest.raises(Overloaded) as refused:
+    with pytest.raises(Refusal, match=r"^overloaded:") as refused:
         await pool.run(blocked_job, threading.Event(), release, 3)
     assert refused.value.reason == "overloaded"
     assert refused.value.retry_after == 1
@@ -103,7 +103,7 @@ async def test_retry_after_tells_how_long_the_work_in_flight_needs() -> None:
         started = threading.Event()
         jobs = [asyncio.ensure_future(pool.run(blocked_job, started, release, i)) for i in range(8)]
         await asyncio.to_thread(started.wait, WAIT)
-        with pytest.raises(Overloaded) as refused:
+        with pytest.raises(Refusal, match=r"^overloaded:") as refused:
             await pool.run(pow, 2, 2)
         # 8 jobs x ~0.28 s (the running mean still remembers the first guess, 0.25 s)
         # on 1 worker, +-25 % jitter.

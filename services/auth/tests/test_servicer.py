@@ -13,7 +13,8 @@ import pytest
 from findme.auth.v1 import auth_pb2
 from findme_auth.passwords import PasswordHasher
 from findme_auth.tokens import verify_token
-from findme_common.grpc_errors import error_reason, retry_after
+from findme_common.refusals import reason_of as error_reason
+from findme_common.refusals import retry_after_of as retry_after
 from findme_devstack.embedded import free_port
 
 StartAuth = Any  # conftest's start_auth factory

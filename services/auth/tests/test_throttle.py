@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from findme_auth.errors import TooManyAttempts
 from findme_auth.throttle import LoginThrottle, ThrottleKey, ThrottlePolicy
+from findme_common.refusals import Refusal
 from findme_devstack.embedded import free_port, start_redis
 
 POLICY = ThrottlePolicy(account_free_attempts=5, address_free_attempts=20)
@@ -28,7 +28,7 @@ async def open_throttle() -> AsyncIterator[Callable[..., LoginThrottle]]:
     opened: list[LoginThrottle] = []
 
     def open_(url: str, policy: ThrottlePolicy = POLICY, retry_seconds: float = 5.0):
-        throttle = LoginThrottle.from_url(url, policy, timeout=0.5, retry_seconds=retry_seconds)
+        throttle = LoginThrottle.from_url(url, policy, timeout=0.5, retry_after=retry_seconds)
         opened.append(throttle)
         return throttle
 
@@ -58,14 +58,14 @@ async def test_account_locks_after_free_attempts_with_growing_backoff(
 ) -> None:
     key = new_key()
     await fail(throttle, key, 5)
-    with pytest.raises(TooManyAttempts) as refused:
+    with pytest.raises(Refusal, match=r"^too_many_attempts:") as refused:
         await throttle.charge(key)
     assert refused.value.reason == "too_many_attempts"
     assert refused.value.retry_after == 2
 
     await expire_locks(throttle, key)
     await fail(throttle, key, 1)
-    with pytest.raises(TooManyAttempts) as refused:
+    with pytest.raises(Refusal, match=r"^too_many_attempts:") as refused:
         await throttle.charge(key)
     assert refused.value.retry_after == 4
 
@@ -79,7 +79,7 @@ async def test_lock_is_capped(open_throttle: Callable[..., LoginThrottle], redis
     key = new_key(address="")
     for expected in (2, 4, 5, 5):
         await fail(throttle, key, 1)
-        with pytest.raises(TooManyAttempts) as refused:
+        with pytest.raises(Refusal, match=r"^too_many_attempts:") as refused:
             await throttle.charge(key)
         assert refused.value.retry_after == expected
         await expire_locks(throttle, key)
@@ -92,7 +92,7 @@ async def test_success_resets_the_account(throttle: LoginThrottle) -> None:
     await throttle.succeeded(key)
     # The full allowance is back.
     await fail(throttle, key, 5)
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(Refusal, match=r"^too_many_attempts:"):
         await throttle.charge(key)
 
 
@@ -102,7 +102,7 @@ async def test_refund_gives_one_attempt_back(throttle: LoginThrottle) -> None:
     assert await throttle.charge(key)  # the fifth charge sets a lock...
     await throttle.refund(key)  # ...which goes with the refund
     await fail(throttle, key, 1)
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(Refusal, match=r"^too_many_attempts:"):
         await throttle.charge(key)
 
 
@@ -110,7 +110,7 @@ async def test_per_address_limit_across_accounts(throttle: LoginThrottle) -> Non
     address = f"192.0.2.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
     for _ in range(20):
         await fail(throttle, new_key(address), 1)
-    with pytest.raises(TooManyAttempts) as refused:
+    with pytest.raises(Refusal, match=r"^too_many_attempts:") as refused:
         await throttle.charge(new_key(address))
     assert refused.value.retry_after == 2
     # The same accounts from elsewhere are fine.
@@ -126,7 +126,7 @@ async def test_success_does_not_reset_the_address(throttle: LoginThrottle) -> No
     await throttle.succeeded(mine)
     # The attacker's own successful login bought back one attempt, not twenty.
     await fail(throttle, new_key(address), 1)
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(Refusal, match=r"^too_many_attempts:"):
         await throttle.charge(new_key(address))
 
 
@@ -136,7 +136,13 @@ async def test_parallel_burst_cannot_exceed_the_allowance(throttle: LoginThrottl
         *(throttle.charge(key) for _ in range(30)), return_exceptions=True
     )
     assert sum(outcome is True for outcome in outcomes) == 5
-    assert sum(isinstance(outcome, TooManyAttempts) for outcome in outcomes) == 25
+    assert (
+        sum(
+            isinstance(outcome, Refusal) and outcome.reason == "too_many_attempts"
+            for outcome in outcomes
+        )
+        == 25
+    )
 
 
 async def test_empty_key_is_not_throttled(throttle: LoginThrottle) -> None:
@@ -172,7 +178,7 @@ async def test_throttling_recovers_when_redis_returns(
         redis = start_redis(tmp_path / "r2", port=port)
         # A fresh server has no counters, but counting resumes at once.
         await fail(throttle, key, 5)
-        with pytest.raises(TooManyAttempts):
+        with pytest.raises(Refusal, match=r"^too_many_attempts:"):
             await throttle.charge(key)
     finally:
         redis.stop()

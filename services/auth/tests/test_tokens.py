@@ -11,8 +11,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from findme_auth.errors import InvalidArgument
 from findme_auth.tokens import TokenIssuer, verify_token
+from findme_common.refusals import Refusal
 
 TTL = 3600
 
@@ -80,7 +80,7 @@ def test_organizer_claims_have_no_event(issuer: TokenIssuer) -> None:
 def test_issue_refuses_bad_requests(
     issuer: TokenIssuer, kwargs: dict[str, Any], reason: str
 ) -> None:
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(Refusal) as refused:
         issuer.issue(**kwargs)
     assert refused.value.reason == reason
 

@@ -11,9 +11,8 @@ import dlib
 import face_recognition
 import numpy as np
 from face_recognition import api as fr_api
+from findme_common.refusals import Reason, Refusal
 from PIL import ImageFile
-
-from findme_selfie.errors import ImageRejected
 
 # face_recognition turns this on when imported; a truncated upload must be refused,
 # not silently padded with grey and accepted.
@@ -35,6 +34,8 @@ class Face:
     left: int
     # Share of the detector's box that lies outside the frame (0 for a whole face).
     outside: float
+    # The detector's confidence (its SVM margin; it reports faces from 0 up).
+    score: float = 1.0
 
     @property
     def width(self) -> int:
@@ -51,20 +52,25 @@ class Face:
             bottom=round(self.bottom * factor_y),
             left=round(self.left * factor_x),
             outside=self.outside,
+            score=self.score,
         )
 
 
-def _to_face(rect: dlib.rectangle, width: int, height: int) -> Face:
+def _to_face(rect: dlib.rectangle, score: float, width: int, height: int) -> Face:
     top, right = max(rect.top(), 0), min(rect.right(), width)
     bottom, left = min(rect.bottom(), height), max(rect.left(), 0)
     area = max(1, rect.width() * rect.height())
     inside = max(0, right - left) * max(0, bottom - top)
-    return Face(top, right, bottom, left, outside=round(1.0 - inside / area, 3))
+    return Face(
+        top, right, bottom, left, outside=round(1.0 - inside / area, 3), score=round(score, 3)
+    )
 
 
 def detect(pixels: np.ndarray, upsample: int) -> list[Face]:
+    """Every face HOG finds at its usual threshold (0), with its score."""
     height, width = pixels.shape[:2]
-    return [_to_face(rect, width, height) for rect in _detector(pixels, upsample)]
+    rects, scores, _kinds = _detector.run(pixels, upsample, 0.0)
+    return [_to_face(rect, score, width, height) for rect, score in zip(rects, scores, strict=True)]
 
 
 def detect_selfie_faces(pixels: np.ndarray) -> tuple[list[Face], bool]:
@@ -76,23 +82,40 @@ def detect_selfie_faces(pixels: np.ndarray) -> tuple[list[Face], bool]:
 
 
 def choose_selfie_face(
-    faces: list[Face], *, min_face_px: int, background_ratio: float, max_outside: float
+    faces: list[Face],
+    *,
+    min_face_px: int,
+    background_ratio: float,
+    max_outside: float,
+    min_other_score: float,
 ) -> Face:
-    """The one subject of a selfie, or the reason there is none."""
+    """The one subject of a selfie, or the reason there is none.
+
+    Another face makes it a group photo only when it is big enough to be a second
+    subject (bystanders far smaller are ignored) and the detector is sure enough of
+    it: a badge or a printed pattern can pass HOG's threshold by a hair.
+    """
     if not faces:
-        raise ImageRejected("no_face", "no face was found in the image")
+        raise Refusal(Reason.NO_FACE, "no face was found in the image")
     subject = max(faces, key=lambda face: face.width)
-    # Bystanders far smaller than the subject do not make it a group photo.
-    others = [f for f in faces if f is not subject and f.width >= background_ratio * subject.width]
+    others = [
+        f
+        for f in faces
+        if f is not subject
+        and f.width >= background_ratio * subject.width
+        and f.score >= min_other_score
+    ]
     if others:
-        raise ImageRejected(
-            "multiple_faces", f"{len(others) + 1} faces were found; the selfie needs exactly one"
+        raise Refusal(
+            Reason.MULTIPLE_FACES,
+            f"{len(others) + 1} faces were found; the selfie needs exactly one",
         )
     if subject.outside > max_outside:
-        raise ImageRejected("face_cut_off", "the face is cut off by the edge of the image")
+        raise Refusal(Reason.FACE_CUT_OFF, "the face is cut off by the edge of the image")
     if subject.width < min_face_px:
-        raise ImageRejected(
-            "face_too_small", f"the face is {subject.width} px wide; at least {min_face_px} needed"
+        raise Refusal(
+            Reason.FACE_TOO_SMALL,
+            f"the face is {subject.width} px wide; at least {min_face_px} needed",
         )
     return subject
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pillow_heif
+from findme_common.refusals import Reason, Refusal
 from PIL import Image, ImageOps
-
-from findme_selfie.errors import ImageRejected
 
 # PIL format names accepted per sniffed format; MPO is the multi-picture JPEG phones write.
 _PIL_FORMATS = {
@@ -66,14 +65,14 @@ def sniff_format(data: bytes) -> str:
         if data[8:12] in _HEIF_BRANDS:
             return "heif"
         brand = data[8:12].decode("latin-1").strip()
-        raise ImageRejected("unsupported_format", f"unsupported format (ISO media '{brand}')")
+        raise Refusal(Reason.UNSUPPORTED_FORMAT, f"unsupported format (ISO media '{brand}')")
     for signature, name in _OTHER_SIGNATURES.items():
         if data.startswith(signature):
-            raise ImageRejected("unsupported_format", f"unsupported format ({name})")
+            raise Refusal(Reason.UNSUPPORTED_FORMAT, f"unsupported format ({name})")
     head = data[:1024].lstrip().lower()
     if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
-        raise ImageRejected("unsupported_format", "unsupported format (svg)")
-    raise ImageRejected("not_an_image", "the file is not an image")
+        raise Refusal(Reason.UNSUPPORTED_FORMAT, "unsupported format (svg)")
+    raise Refusal(Reason.NOT_AN_IMAGE, "the file is not an image")
 
 
 @dataclass(frozen=True)
@@ -122,10 +121,10 @@ def decode(
     with a smaller ``draft_side``, the caller keeps whatever resolution above it the
     decoder gives at that reduced cost, up to ``max_side``.
 
-    Raises ImageRejected: too_large, not_an_image, unsupported_format, too_many_pixels.
+    Raises Refusal: too_large, not_an_image, unsupported_format, too_many_pixels.
     """
     if len(data) > max_bytes:
-        raise ImageRejected("too_large", f"the file is larger than {max_bytes} bytes")
+        raise Refusal(Reason.TOO_LARGE, f"the file is larger than {max_bytes} bytes")
     source_format = sniff_format(data)
     try:
         with warnings.catch_warnings():
@@ -133,8 +132,8 @@ def decode(
             image: Image.Image = Image.open(io.BytesIO(data), formats=_PIL_FORMATS[source_format])
             width, height = image.size
             if width * height > max_pixels:
-                raise ImageRejected(
-                    "too_many_pixels", f"{width}x{height} is more than {max_pixels} pixels"
+                raise Refusal(
+                    Reason.TOO_MANY_PIXELS, f"{width}x{height} is more than {max_pixels} pixels"
                 )
             if source_format == "jpeg":
                 # Decode-time DCT scaling: a 4000 px photo decodes at 1/2..1/8 the cost.
@@ -144,13 +143,13 @@ def decode(
             image.load()
             image = ImageOps.exif_transpose(image)
             image = _to_rgb(image)
-    except ImageRejected:
+    except Refusal:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected("too_many_pixels", "the image has too many pixels") from None
+        raise Refusal(Reason.TOO_MANY_PIXELS, "the image has too many pixels") from None
     except Exception:
         # Truncated or corrupt data, whatever the decoder raises for it.
-        raise ImageRejected("not_an_image", "the image data is corrupt or truncated") from None
+        raise Refusal(Reason.NOT_AN_IMAGE, "the image data is corrupt or truncated") from None
     return Decoded(
         image=downscale(image, max_side),
         source_format=source_format,

@@ -30,6 +30,7 @@ def process_selfie(data: bytes, settings: SelfieSettings) -> SelfieResult:
         min_face_px=settings.min_face_px,
         background_ratio=settings.background_face_ratio,
         max_outside=settings.max_face_outside,
+        min_other_score=settings.min_other_face_score,
     )
     (encoding,) = faces.encode(pixels, [face])
 

@@ -12,13 +12,14 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import random
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+from findme_common.admission import AdmissionControl
+from findme_common.refusals import Reason, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +32,6 @@ _PRELOAD = ["findme_selfie.pipelines", "findme_selfie.faces"]
 _SINGLE_THREADED = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-class Overloaded(Exception):
-    """Every worker is busy and the waiting line is full."""
-
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message)
-        # Seconds until the work in flight should have drained.
-        self.retry_after = retry_after
-
-
-class WorkerCrashed(Exception):
-    """The worker running the job died (killed, out of memory, native crash)."""
-
-
 def _init_worker() -> None:
     from findme_selfie import faces
 
@@ -54,31 +42,20 @@ def _ping() -> int:
     return os.getpid()
 
 
-def _timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
-    """Runs in the worker: the result and how long the job itself took."""
-    started = time.perf_counter()
-    result = fn(*args)
-    return result, time.perf_counter() - started
-
-
-# A selfie job on one core, until the pool has timed its own; weight of the newest job.
+# A selfie job on one core, until the pool has timed its own.
 _FIRST_GUESS_SECONDS = 0.15
-_SMOOTHING = 0.1
 
 
 class WorkerPool:
-    """Runs jobs in ``workers`` processes with at most ``queue_limit`` waiting.
-
-    Refusing at once when full keeps latency bounded under a flood: callers get
-    ``overloaded`` with Retry-After instead of timing out in a queue.
-    """
+    """Runs jobs in ``workers`` processes with at most ``queue_limit`` waiting, behind
+    the shared admission control (``overloaded`` with Retry-After when full)."""
 
     def __init__(self, *, workers: int, queue_limit: int) -> None:
         self.workers = workers
-        self.capacity = workers + queue_limit
+        self.admission = AdmissionControl(
+            workers=workers, queue_limit=queue_limit, first_guess_seconds=_FIRST_GUESS_SECONDS
+        )
         self._lock = threading.Lock()
-        self._in_flight = 0
-        self._job_seconds = _FIRST_GUESS_SECONDS
         self._context = multiprocessing.get_context("forkserver")
         # Imported once in the forkserver; forked workers inherit the loaded models.
         self._context.set_forkserver_preload(_PRELOAD)
@@ -86,7 +63,11 @@ class WorkerPool:
 
     @property
     def in_flight(self) -> int:
-        return self._in_flight
+        return self.admission.in_flight
+
+    @property
+    def capacity(self) -> int:
+        return self.admission.capacity
 
     async def start(self) -> None:
         """Start and warm every worker, so the first requests do not pay for it."""
@@ -111,44 +92,17 @@ class WorkerPool:
         return list(processes)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` in a worker. Raises Overloaded or WorkerCrashed."""
+        """Run ``fn(*args)`` in a worker; ``Refusal`` overloaded or worker_crashed."""
         executor = self._executor
         if executor is None:
             raise RuntimeError("the worker pool is not started")
-        with self._lock:
-            if self._in_flight >= self.capacity:
-                raise Overloaded(
-                    f"{self._in_flight} jobs in flight", retry_after=self._drain_seconds()
-                )
-            self._in_flight += 1
         try:
-            future: Future[tuple[T, float]] = executor.submit(_timed, fn, *args)
-        except BrokenProcessPool:
-            self._release(None)
-            self._replace(executor)
-            raise WorkerCrashed("the worker pool was broken") from None
-        # Count the slot until the worker is really done, even if the caller gave up.
-        future.add_done_callback(self._release)
-        try:
-            result, _seconds = await asyncio.wrap_future(future)
-            return result
+            return await self.admission.run(executor, fn, *args)
         except BrokenProcessPool:
             self._replace(executor)
-            raise WorkerCrashed("a worker process died while running the job") from None
-
-    def _release(self, future: Future[Any] | None) -> None:
-        ran = future is not None and not future.cancelled() and future.exception() is None
-        with self._lock:
-            self._in_flight -= 1
-            if ran:
-                seconds = future.result()[1]  # type: ignore[union-attr]
-                self._job_seconds += _SMOOTHING * (seconds - self._job_seconds)
-
-    def _drain_seconds(self) -> float:
-        """When a slot should be free again: the work in flight over the workers,
-        jittered so refused callers do not all come back in the same second."""
-        drain = self._in_flight * self._job_seconds / self.workers
-        return max(1.0, drain * random.uniform(0.75, 1.25))
+            raise Refusal(
+                Reason.WORKER_CRASHED, "the image worker stopped unexpectedly; retry", 1
+            ) from None
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         # Several calls fail together when a worker dies; only the first replaces.

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from findme_selfie.errors import ImageRejected
+from findme_common.refusals import Refusal
+from findme_devstack import faces
 from findme_selfie.faces import Face, choose_selfie_face, detect, detect_selfie_faces
 from PIL import Image
 
-RULES = {"min_face_px": 60, "background_ratio": 0.5, "max_outside": 0.3}
+RULES = {"min_face_px": 60, "background_ratio": 0.5, "max_outside": 0.3, "min_other_score": 0.25}
 
 
-def _face(left: int, width: int, outside: float = 0.0) -> Face:
-    return Face(top=10, right=left + width, bottom=10 + width, left=left, outside=outside)
+def _face(left: int, width: int, outside: float = 0.0, score: float = 1.0) -> Face:
+    return Face(
+        top=10, right=left + width, bottom=10 + width, left=left, outside=outside, score=score
+    )
 
 
 def _pixels(faces_dir, name: str, max_side: int = 800) -> np.ndarray:
@@ -27,17 +30,31 @@ def test_a_small_bystander_does_not_spoil_a_selfie() -> None:
     assert choose_selfie_face([_face(10, 60), subject], **RULES) is subject
 
 
+def test_a_doubtful_second_detection_does_not_spoil_a_selfie() -> None:
+    subject = _face(100, 200)
+
+    assert choose_selfie_face([subject, _face(400, 200, score=0.1)], **RULES) is subject
+
+
+def test_the_astronauts_patch_is_a_doubtful_detection(faces_dir) -> None:
+    face, patch = sorted(detect(_pixels(faces_dir, faces.ASTRONAUT), 0), key=lambda f: f.top)
+
+    assert face.score > 1.0 and patch.score < RULES["min_other_score"]
+    assert choose_selfie_face([face, patch], **RULES) is face
+
+
 @pytest.mark.parametrize(
     ("faces", "reason"),
     [
         ([], "no_face"),
         ([_face(0, 200), _face(300, 120)], "multiple_faces"),
+        ([_face(0, 200), _face(300, 120, score=0.3)], "multiple_faces"),
         ([_face(0, 59)], "face_too_small"),
         ([_face(0, 200, outside=0.35)], "face_cut_off"),
     ],
 )
 def test_refusals(faces: list[Face], reason: str) -> None:
-    with pytest.raises(ImageRejected) as caught:
+    with pytest.raises(Refusal) as caught:
         choose_selfie_face(faces, **RULES)
     assert caught.value.reason == reason
 
@@ -53,5 +70,5 @@ def test_upsampling_only_when_nothing_is_found(faces_dir) -> None:
     found, upsampled = detect_selfie_faces(_pixels(faces_dir, "selfies/obama.jpg"))
     assert len(found) == 1 and not upsampled
 
-    nothing, retried = detect_selfie_faces(_pixels(faces_dir, "negatives/dogs.jpg"))
+    nothing, retried = detect_selfie_faces(_pixels(faces_dir, faces.NO_FACE))
     assert nothing == [] and retried

@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pytest
-from findme_selfie.errors import ImageRejected
+from findme_common.refusals import Refusal
 from findme_selfie.images import compress_to_target, decode, sniff_format
 from PIL import Image
 
@@ -14,7 +14,7 @@ LIMITS = {"max_bytes": 15 * 1024 * 1024, "max_pixels": 50_000_000}
 
 
 def _reason(data: bytes, **limits: int) -> str:
-    with pytest.raises(ImageRejected) as caught:
+    with pytest.raises(Refusal) as caught:
         decode(data, **{**LIMITS, **limits, "max_side": 800})
     return caught.value.reason
 
