@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from findme_events.config import EventsSettings
+    from findme_events.config import StoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class LocalBlobStore:
         await asyncio.to_thread(self._delete_prefix, prefix)
 
 
-def open_blob_store(settings: EventsSettings) -> BlobStore:
+def open_blob_store(settings: StoreSettings) -> BlobStore:
     """S3 when ``S3_BUCKET`` is set, else the directory ``BLOB_DIR``."""
     if not settings.s3_bucket:
         log.info("blob store", extra={"kind": "local", "dir": str(settings.blob_dir)})

@@ -3,8 +3,9 @@ Postgres.
 
 Everyone joining an event types the same code, so lookups are very hot and almost
 never change. Unknown codes are cached briefly too (typos, guessing). Redis is an
-accelerator only: when it fails, lookups go to Postgres, a warning is logged, and
-Redis is left alone for a moment instead of costing a timeout on every call.
+accelerator only (``findme_common.redis_guard``): when it fails, lookups go to
+Postgres, a warning is logged, and Redis is left alone for a moment instead of
+costing a timeout on every call.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from findme_common.redis_guard import RedisGuard
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from findme_events.schemas import EventRecord
 
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 KEY_PREFIX: Final = "findme:events:code:"
 _ABSENT: Final = "null"
-_REDIS_FAILURES = (RedisError, OSError, asyncio.TimeoutError)
 
 Loader = Callable[[str], Awaitable[EventRecord | None]]
 
@@ -74,7 +74,11 @@ class LocalTTLCache:
 
 
 class EventCache:
-    """``get(code)`` -> the event or None; ``invalidate(code)`` after an event changes."""
+    """``get(code)`` -> the event or None; ``invalidate(code)`` after an event changes.
+
+    ``stats`` counts hits and misses by layer; ``redis.stats`` counts Redis calls
+    skipped or failed.
+    """
 
     def __init__(
         self,
@@ -93,9 +97,7 @@ class EventCache:
         self.negative_ttl = negative_ttl
         self.local_ttl = local_ttl
         self.local = LocalTTLCache(local_size)
-        self._redis_retry_after = redis_retry_after
-        self._redis_skip_until = 0.0
-        self._redis_failing = False
+        self.redis = RedisGuard("event-code cache", retry_after=redis_retry_after)
         # One fetch per code at a time: a crowd arriving together hits the cache
         # on the same code in the same millisecond.
         self._inflight: dict[str, asyncio.Future[EventRecord | None]] = {}
@@ -133,40 +135,26 @@ class EventCache:
             if generation == self._generation:
                 await self._redis_set(code, event)
         if generation == self._generation:
-            self.local.put(code, event, self._local_ttl_for(event))
+            ttl = self.local_ttl if event is not None else min(self.local_ttl, self.negative_ttl)
+            self.local.put(code, event, ttl)
         return event
-
-    def _local_ttl_for(self, event: EventRecord | None) -> float:
-        ttl = self.local_ttl if event is not None else min(self.local_ttl, self.negative_ttl)
-        return ttl
 
     async def invalidate(self, code: str) -> None:
         """Drop ``code`` from both layers (call after the change is committed)."""
         self._generation += 1
         self.local.pop(code)
         self._inflight.pop(code, None)
-        if self._redis_available():
-            try:
-                await self._redis.delete(KEY_PREFIX + code)  # type: ignore[union-attr]
-                self._redis_recovered()
-            except _REDIS_FAILURES as exc:
-                self._redis_failed(exc)
+        if self._redis is not None:
+            redis = self._redis
+            await self.redis.run(lambda: redis.delete(KEY_PREFIX + code), None)
 
     # -- Redis, never fatal ----------------------------------------------------------
 
-    def _redis_available(self) -> bool:
-        return self._redis is not None and time.monotonic() >= self._redis_skip_until
-
     async def _redis_get(self, code: str) -> tuple[bool, EventRecord | None]:
-        if not self._redis_available():
-            self.stats["redis_skipped"] += 1
+        if self._redis is None:
             return False, None
-        try:
-            raw = await self._redis.get(KEY_PREFIX + code)  # type: ignore[union-attr]
-        except _REDIS_FAILURES as exc:
-            self._redis_failed(exc)
-            return False, None
-        self._redis_recovered()
+        redis = self._redis
+        raw = await self.redis.run(lambda: redis.get(KEY_PREFIX + code), None)
         if raw is None:
             return False, None
         try:
@@ -177,28 +165,11 @@ class EventCache:
             return False, None
 
     async def _redis_set(self, code: str, event: EventRecord | None) -> None:
-        if not self._redis_available():
+        if self._redis is None:
             return
+        redis = self._redis
         value = _ABSENT if event is None else json.dumps(event.to_json())
         ttl = self.ttl if event is not None else self.negative_ttl
-        try:
-            await self._redis.set(  # type: ignore[union-attr]
-                KEY_PREFIX + code, value, px=max(1, int(ttl * 1000))
-            )
-        except _REDIS_FAILURES as exc:
-            self._redis_failed(exc)
-
-    def _redis_failed(self, exc: BaseException) -> None:
-        self.stats["redis_error"] += 1
-        self._redis_skip_until = time.monotonic() + self._redis_retry_after
-        if not self._redis_failing:
-            self._redis_failing = True
-            log.warning(
-                "redis unavailable, answering event codes from postgres",
-                extra={"error": repr(exc)},
-            )
-
-    def _redis_recovered(self) -> None:
-        if self._redis_failing:
-            self._redis_failing = False
-            log.info("redis reachable again")
+        await self.redis.run(
+            lambda: redis.set(KEY_PREFIX + code, value, px=max(1, int(ttl * 1000))), None
+        )

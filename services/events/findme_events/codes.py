@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from findme_events.errors import InvalidArgument
+from findme_common.refusals import Reason, Refusal
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 8
@@ -23,8 +23,8 @@ def normalize(code: str) -> str:
     """Canonical form of a code as typed ("abcd-efgh " -> "ABCDEFGH")."""
     compact = _SEPARATORS.sub("", code).upper()
     if len(compact) != LENGTH or not _ALLOWED.issuperset(compact):
-        raise InvalidArgument(
-            "invalid_event_code",
+        raise Refusal(
+            Reason.INVALID_EVENT_CODE,
             f"an event code is {LENGTH} characters from {ALPHABET}",
         )
     return compact
@@ -34,5 +34,5 @@ def try_normalize(code: str) -> str | None:
     """``normalize`` that answers None instead of raising (login must not reveal why)."""
     try:
         return normalize(code)
-    except InvalidArgument:
+    except Refusal:
         return None

@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from findme_events.blobs import BlobNotFound
-from findme_events.config import EventsSettings
+from findme_events.config import StoreSettings
 
 T = TypeVar("T")
 
@@ -60,7 +60,7 @@ class S3BlobStore:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="s3-blobs")
 
     @classmethod
-    def from_settings(cls, settings: EventsSettings) -> S3BlobStore:
+    def from_settings(cls, settings: StoreSettings) -> S3BlobStore:
         key_id = settings.s3_access_key_id.get_secret_value()
         secret = settings.s3_secret_access_key.get_secret_value()
         config = Config(

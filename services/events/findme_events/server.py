@@ -1,48 +1,40 @@
-"""Builds the events GrpcService: engine and Redis at start-up, disposed at shutdown."""
+"""Builds the events GrpcService: engine, Redis and cache at start-up, disposed at
+shutdown."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import grpc
 from findme.events.v1 import events_pb2, events_pb2_grpc
 from findme_common.grpc_server import GrpcService
+from findme_common.redis_guard import open_redis
 from grpc_health.v1 import health
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from findme_events.blobs import open_blob_store
 from findme_events.cache import EventCache
 from findme_events.config import EventsSettings, get_settings
+from findme_events.database import create_engine, refusal_for
 from findme_events.health import CACHE, DATABASE, HealthMonitor, cache_probe, database_probe
-from findme_events.operations import Operations, event_loader
+from findme_events.schemas import EventRecord
 from findme_events.servicer import EventsServicer
+from findme_events.store import events
+from findme_events.usecases.resources import Resources
 
 SERVICE_NAME = events_pb2.DESCRIPTOR.services_by_name["EventsService"].full_name
 
 
-def create_engine(settings: EventsSettings) -> AsyncEngine:
-    return create_async_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        pool_recycle=settings.db_pool_recycle,
-        connect_args={"server_settings": {"application_name": "findme-events"}},
-    )
+def event_loader(engine: AsyncEngine) -> Callable[[str], Awaitable[EventRecord | None]]:
+    """The cache's source of truth: the event with a (normalised) code, from Postgres."""
 
+    async def load(code: str) -> EventRecord | None:
+        async with engine.connect() as conn:
+            return await events.event_by_code(conn=conn, code=code)
 
-def create_redis(settings: EventsSettings) -> Redis:
-    # No retries: a failing Redis costs one short timeout, then the cache skips it.
-    return Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_timeout,
-        retry=Retry(NoBackoff(), 0),
-        decode_responses=True,
-    )
+    return load
 
 
 @dataclass
@@ -52,14 +44,15 @@ class EventsApp:
     settings: EventsSettings
     engine: AsyncEngine | None = None
     redis: Redis | None = None
-    operations: Operations | None = None
+    resources: Resources | None = None
     monitor: HealthMonitor | None = None
-    servicers: list[object] = field(default_factory=list)
 
     async def startup(self) -> None:
         settings = self.settings
-        self.engine = create_engine(settings)
-        self.redis = create_redis(settings)
+        self.engine = create_engine(settings, application_name="findme-events")
+        self.redis = open_redis(
+            settings.redis_url, timeout=settings.redis_timeout, decode_responses=True
+        )
         cache = EventCache(
             redis=self.redis,
             load=event_loader(self.engine),
@@ -69,22 +62,13 @@ class EventsApp:
             local_size=settings.event_cache_local_size,
             redis_retry_after=settings.redis_retry_after,
         )
-        self.operations = Operations(
-            engine=self.engine,
-            cache=cache,
-            default_match_tolerance=settings.default_match_tolerance,
-            default_retention_days=settings.default_retention_days,
-            max_selfie_bytes=settings.max_selfie_bytes,
-            blobs=open_blob_store(settings),
-            max_photo_bytes=settings.max_photo_bytes,
-            max_photos_per_call=settings.max_photos_per_call,
-            invite_ttl=settings.invite_ttl,
-            page_size=settings.my_photos_page_size,
+        self.resources = Resources(
+            engine=self.engine, cache=cache, blobs=open_blob_store(settings), settings=settings
         )
 
     def register(self, server: grpc.aio.Server, health_servicer: health.aio.HealthServicer) -> None:
-        assert self.operations is not None and self.engine is not None and self.redis is not None
-        events_pb2_grpc.add_EventsServiceServicer_to_server(EventsServicer(self.operations), server)
+        assert self.resources is not None and self.engine is not None and self.redis is not None
+        events_pb2_grpc.add_EventsServiceServicer_to_server(EventsServicer(self.resources), server)
         self.monitor = HealthMonitor(
             health_servicer,
             {DATABASE: database_probe(self.engine), CACHE: cache_probe(self.redis)},
@@ -110,5 +94,6 @@ def build(settings: EventsSettings | None = None) -> GrpcService:
         register=app.register,
         startup=app.startup,
         shutdown=app.shutdown,
+        translate=refusal_for,
         extra={"app": app},
     )

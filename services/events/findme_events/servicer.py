@@ -1,318 +1,244 @@
-"""gRPC surface of the events service: translate messages, delegate to Operations."""
+"""gRPC surface of the events service: message in, use case, message out.
+
+Refusals raised by the use cases (and database outages, translated by
+``database.refusal_for``) reach the caller through the shared server interceptor.
+"""
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
-from findme.events.v1 import events_pb2, events_pb2_grpc
-from findme_common.grpc_errors import abort
-from sqlalchemy import exc as sa_exc
+from findme.events.v1 import events_pb2 as pb
+from findme.events.v1 import events_pb2_grpc
+from findme_common.refusals import Reason, Refusal
 
-from findme_events.errors import InvalidArgument, ServiceError
-from findme_events.operations import Operations
-from findme_events.schemas import CredentialsRecord, EventRecord, FaceBox, Progress
+from findme_events import messages
+from findme_events.usecases import attendees, events, invites, organizers, photos, selfies
+from findme_events.usecases.resources import Resources
 
-log = logging.getLogger(__name__)
+Context = grpc.aio.ServicerContext[Any, Any]
 
-Request = TypeVar("Request")
-Response = TypeVar("Response")
-Method = Callable[[Any, Request, grpc.aio.ServicerContext], Awaitable[Response]]
-
-
-def refusals(method: Method[Request, Response]) -> Method[Request, Response]:
-    """Turn refusals and database outages into gRPC statuses with a reason."""
-
-    @functools.wraps(method)
-    async def wrapper(self: Any, request: Request, context: grpc.aio.ServicerContext) -> Response:
-        try:
-            return await method(self, request, context)
-        except ServiceError as exc:
-            await abort(context, exc.code, exc.reason, exc.message)
-        except sa_exc.TimeoutError:
-            # Every pooled connection is busy: shed load rather than queue forever.
-            await abort(
-                context,
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                "overloaded",
-                "database pool exhausted",
-                retry_after=1,
-            )
-        except (OSError, sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
-            log.warning("database unavailable", extra={"error": repr(exc)})
-            await abort(
-                context, grpc.StatusCode.UNAVAILABLE, "database_unavailable", "database unavailable"
-            )
-        raise AssertionError("unreachable: abort always raises")
-
-    return wrapper
-
-
-def _event_message(event: EventRecord) -> events_pb2.Event:
-    return events_pb2.Event(
-        id=event.id,
-        code=event.code,
-        name=event.name,
-        organizer_id=event.organizer_id,
-        match_tolerance=event.match_tolerance,
-        retention_days=event.retention_days,
-        starts_on=event.starts_on or "",
-        ends_on=event.ends_on or "",
-    )
-
-
-def _progress_message(progress: Progress) -> events_pb2.Progress:
-    return events_pb2.Progress(
-        pending=progress.pending,
-        processing=progress.processing,
-        done=progress.done,
-        failed=progress.failed,
-    )
-
-
-def _optional(request: Any, name: str) -> Any:
-    return getattr(request, name) if request.HasField(name) else None
-
-
-def _face(box: Any) -> FaceBox:
-    return FaceBox(top=box.top, right=box.right, bottom=box.bottom, left=box.left)
-
-
-def _credentials_message(credentials: CredentialsRecord) -> events_pb2.Credentials:
-    return events_pb2.Credentials(
-        found=credentials.found,
-        subject_id=credentials.subject_id,
-        event_id=credentials.event_id,
-        password_hash=credentials.password_hash,
-        account=credentials.account,
-    )
+_VIEWER_ROLES = (pb.VIEWER_ROLE_ATTENDEE, pb.VIEWER_ROLE_ORGANIZER)
+_IMAGE_KINDS = (pb.IMAGE_KIND_DISPLAY, pb.IMAGE_KIND_THUMBNAIL)
 
 
 class EventsServicer(events_pb2_grpc.EventsServiceServicer):
-    def __init__(self, operations: Operations) -> None:
-        self.operations = operations
+    def __init__(self, resources: Resources) -> None:
+        self.r = resources
 
-    @refusals
-    async def CreateOrganizer(self, request, context):  # type: ignore[no-untyped-def]
-        organizer_id = await self.operations.create_organizer(
-            email=request.email, password_hash=request.password_hash
+    # -- organizers ----------------------------------------------------------------------
+
+    async def CreateOrganizer(
+        self, request: pb.CreateOrganizerRequest, context: Context
+    ) -> pb.CreateOrganizerResponse:
+        organizer_id = await organizers.create_organizer(
+            self.r, email=request.email, password_hash=request.password_hash
         )
-        return events_pb2.CreateOrganizerResponse(organizer_id=organizer_id)
+        return pb.CreateOrganizerResponse(organizer_id=organizer_id)
 
-    @refusals
-    async def GetOrganizerCredentials(self, request, context):  # type: ignore[no-untyped-def]
-        credentials = await self.operations.organizer_credentials(email=request.email)
-        return _credentials_message(credentials)
+    async def GetOrganizerCredentials(
+        self, request: pb.GetOrganizerCredentialsRequest, context: Context
+    ) -> pb.Credentials:
+        found = await organizers.organizer_credentials(self.r, email=request.email)
+        return messages.credentials(found)
 
-    @refusals
-    async def UpdateOrganizerPasswordHash(self, request, context):  # type: ignore[no-untyped-def]
-        await self.operations.update_organizer_password_hash(
-            organizer_id=request.subject_id, password_hash=request.password_hash
+    async def UpdateOrganizerPasswordHash(
+        self, request: pb.UpdatePasswordHashRequest, context: Context
+    ) -> pb.UpdatePasswordHashResponse:
+        await organizers.update_organizer_password_hash(
+            self.r, organizer_id=request.subject_id, password_hash=request.password_hash
         )
-        return events_pb2.UpdatePasswordHashResponse()
+        return pb.UpdatePasswordHashResponse()
 
-    @refusals
-    async def CreateEvent(self, request, context):  # type: ignore[no-untyped-def]
-        event = await self.operations.create_event(
+    # -- events --------------------------------------------------------------------------
+
+    async def CreateEvent(self, request: pb.CreateEventRequest, context: Context) -> pb.Event:
+        created = await events.create_event(
+            self.r,
             organizer_id=request.organizer_id,
             name=request.name,
             starts_on=request.starts_on or None,
             ends_on=request.ends_on or None,
-            match_tolerance=_optional(request, "match_tolerance"),
-            retention_days=_optional(request, "retention_days"),
+            match_tolerance=messages.optional(request, "match_tolerance"),
+            retention_days=messages.optional(request, "retention_days"),
         )
-        return _event_message(event)
+        return messages.event(created)
 
-    @refusals
-    async def GetEventByCode(self, request, context):  # type: ignore[no-untyped-def]
-        event = await self.operations.event_by_code(code=request.code)
-        if event is None:
-            return events_pb2.GetEventByCodeResponse(found=False)
-        return events_pb2.GetEventByCodeResponse(found=True, event=_event_message(event))
+    async def GetEventByCode(
+        self, request: pb.GetEventByCodeRequest, context: Context
+    ) -> pb.GetEventByCodeResponse:
+        found = await events.event_by_code(self.r, code=request.code)
+        if found is None:
+            return pb.GetEventByCodeResponse(found=False)
+        return pb.GetEventByCodeResponse(found=True, event=messages.event(found))
 
-    @refusals
-    async def CheckAvailability(self, request, context):  # type: ignore[no-untyped-def]
-        taken = await self.operations.username_taken(
-            event_code=request.event_code, username=request.username
+    async def ListEvents(
+        self, request: pb.ListEventsRequest, context: Context
+    ) -> pb.ListEventsResponse:
+        listed = await events.list_events(self.r, organizer_id=request.organizer_id)
+        return pb.ListEventsResponse(events=[messages.event(e) for e in listed])
+
+    async def UpdateEvent(self, request: pb.UpdateEventRequest, context: Context) -> pb.Event:
+        changed = await events.update_event(
+            self.r,
+            organizer_id=request.organizer_id,
+            event_id=request.event_id,
+            name=messages.optional(request, "name"),
+            starts_on=messages.optional(request, "starts_on"),
+            ends_on=messages.optional(request, "ends_on"),
+            match_tolerance=messages.optional(request, "match_tolerance"),
+            retention_days=messages.optional(request, "retention_days"),
         )
-        return events_pb2.CheckAvailabilityResponse(username_taken=taken)
+        return messages.event(changed)
 
-    @refusals
-    async def CreateAttendee(self, request, context):  # type: ignore[no-untyped-def]
-        attendee = await self.operations.create_attendee(
+    async def DeleteEvent(self, request: pb.EventRef, context: Context) -> pb.DeleteEventResponse:
+        await events.delete_event(
+            self.r, organizer_id=request.organizer_id, event_id=request.event_id
+        )
+        return pb.DeleteEventResponse()
+
+    async def GetEventStats(self, request: pb.EventRef, context: Context) -> pb.EventStats:
+        stats = await events.event_stats(
+            self.r, organizer_id=request.organizer_id, event_id=request.event_id
+        )
+        return messages.event_stats(stats)
+
+    async def GetProgress(self, request: pb.EventRef, context: Context) -> pb.Progress:
+        counts = await events.progress(
+            self.r, organizer_id=request.organizer_id, event_id=request.event_id
+        )
+        return messages.progress(counts)
+
+    # -- attendees and selfies -------------------------------------------------------------
+
+    async def CheckAvailability(
+        self, request: pb.CheckAvailabilityRequest, context: Context
+    ) -> pb.CheckAvailabilityResponse:
+        taken = await attendees.username_taken(
+            self.r, event_code=request.event_code, username=request.username
+        )
+        return pb.CheckAvailabilityResponse(username_taken=taken)
+
+    async def CreateAttendee(
+        self, request: pb.CreateAttendeeRequest, context: Context
+    ) -> pb.Attendee:
+        created = await attendees.create_attendee(
+            self.r,
             event_code=request.event_code,
             username=request.username,
             password_hash=request.password_hash,
         )
-        return events_pb2.Attendee(
-            id=attendee.id, event_id=attendee.event_id, username=attendee.username
-        )
+        return messages.attendee(created)
 
-    @refusals
-    async def GetAttendeeCredentials(self, request, context):  # type: ignore[no-untyped-def]
-        credentials = await self.operations.attendee_credentials(
-            event_code=request.event_code, username=request.username
+    async def GetAttendeeCredentials(
+        self, request: pb.GetAttendeeCredentialsRequest, context: Context
+    ) -> pb.Credentials:
+        found = await attendees.attendee_credentials(
+            self.r, event_code=request.event_code, username=request.username
         )
-        return _credentials_message(credentials)
+        return messages.credentials(found)
 
-    @refusals
-    async def UpdateAttendeePasswordHash(self, request, context):  # type: ignore[no-untyped-def]
-        await self.operations.update_attendee_password_hash(
-            attendee_id=request.subject_id, password_hash=request.password_hash
+    async def UpdateAttendeePasswordHash(
+        self, request: pb.UpdatePasswordHashRequest, context: Context
+    ) -> pb.UpdatePasswordHashResponse:
+        await attendees.update_attendee_password_hash(
+            self.r, attendee_id=request.subject_id, password_hash=request.password_hash
         )
-        return events_pb2.UpdatePasswordHashResponse()
+        return pb.UpdatePasswordHashResponse()
 
-    @refusals
-    async def SaveSelfie(self, request, context):  # type: ignore[no-untyped-def]
-        face = request.face
-        matches, stored_bytes = await self.operations.save_selfie(
+    async def DeleteAttendee(
+        self, request: pb.DeleteAttendeeRequest, context: Context
+    ) -> pb.DeleteAttendeeResponse:
+        await attendees.delete_attendee(self.r, attendee_id=request.attendee_id)
+        return pb.DeleteAttendeeResponse()
+
+    async def SaveSelfie(
+        self, request: pb.SaveSelfieRequest, context: Context
+    ) -> pb.SaveSelfieResponse:
+        matches, stored_bytes = await selfies.save_selfie(
+            self.r,
             attendee_id=request.attendee_id,
             jpeg=request.jpeg,
             encoding=request.encoding,
-            face=FaceBox(top=face.top, right=face.right, bottom=face.bottom, left=face.left),
+            face=messages.face_box(request.face),
         )
-        return events_pb2.SaveSelfieResponse(matches=matches, stored_bytes=stored_bytes)
+        return pb.SaveSelfieResponse(matches=matches, stored_bytes=stored_bytes)
 
-    # -- organizer: events -------------------------------------------------------------
+    # -- invites ---------------------------------------------------------------------------
 
-    @refusals
-    async def ListEvents(self, request, context):  # type: ignore[no-untyped-def]
-        events = await self.operations.list_events(organizer_id=request.organizer_id)
-        return events_pb2.ListEventsResponse(events=[_event_message(e) for e in events])
-
-    @refusals
-    async def UpdateEvent(self, request, context):  # type: ignore[no-untyped-def]
-        event = await self.operations.update_event(
-            organizer_id=request.organizer_id,
-            event_id=request.event_id,
-            name=_optional(request, "name"),
-            starts_on=_optional(request, "starts_on"),
-            ends_on=_optional(request, "ends_on"),
-            match_tolerance=_optional(request, "match_tolerance"),
-            retention_days=_optional(request, "retention_days"),
-        )
-        return _event_message(event)
-
-    @refusals
-    async def DeleteEvent(self, request, context):  # type: ignore[no-untyped-def]
-        await self.operations.delete_event(
-            organizer_id=request.organizer_id, event_id=request.event_id
-        )
-        return events_pb2.DeleteEventResponse()
-
-    @refusals
-    async def GetEventStats(self, request, context):  # type: ignore[no-untyped-def]
-        stats = await self.operations.event_stats(
-            organizer_id=request.organizer_id, event_id=request.event_id
-        )
-        return events_pb2.EventStats(
-            attendees=stats.attendees,
-            selfies=stats.selfies,
-            photos=_progress_message(stats.photos),
-            faces=stats.faces,
-            matches=stats.matches,
-        )
-
-    # -- invites -----------------------------------------------------------------------
-
-    @refusals
-    async def CreateInvite(self, request, context):  # type: ignore[no-untyped-def]
-        token, expires_at = await self.operations.create_invite(
+    async def CreateInvite(self, request: pb.CreateInviteRequest, context: Context) -> pb.Invite:
+        token, expires_at = await invites.create_invite(
+            self.r,
             organizer_id=request.organizer_id,
             event_id=request.event_id,
             valid_for=float(request.valid_for_seconds),
         )
-        return events_pb2.Invite(
+        return pb.Invite(
             token=token, event_id=request.event_id, expires_at_unix=int(expires_at.timestamp())
         )
 
-    @refusals
-    async def CheckInvite(self, request, context):  # type: ignore[no-untyped-def]
-        event_id, taken = await self.operations.check_invite(
-            token=request.token, username=request.username
+    async def CheckInvite(
+        self, request: pb.CheckInviteRequest, context: Context
+    ) -> pb.CheckInviteResponse:
+        event_id, taken = await invites.check_invite(
+            self.r, token=request.token, username=request.username
         )
-        return events_pb2.CheckInviteResponse(
+        return pb.CheckInviteResponse(
             valid=event_id is not None, username_taken=taken, event_id=event_id or 0
         )
 
-    @refusals
-    async def RegisterWithInvite(self, request, context):  # type: ignore[no-untyped-def]
-        attendee, matches = await self.operations.register_with_invite(
+    async def RegisterWithInvite(
+        self, request: pb.RegisterWithInviteRequest, context: Context
+    ) -> pb.RegisterWithInviteResponse:
+        registered, matches = await invites.register_with_invite(
+            self.r,
             token=request.token,
             username=request.username,
             password_hash=request.password_hash,
             jpeg=request.jpeg,
             encoding=request.encoding,
-            face=_face(request.face),
+            face=messages.face_box(request.face),
         )
-        return events_pb2.RegisterWithInviteResponse(
-            attendee=events_pb2.Attendee(
-                id=attendee.id, event_id=attendee.event_id, username=attendee.username
-            ),
+        return pb.RegisterWithInviteResponse(
+            attendee=messages.attendee(registered),
             matches=matches,
             stored_bytes=len(request.jpeg),
         )
 
-    # -- photos ------------------------------------------------------------------------
+    # -- photos ----------------------------------------------------------------------------
 
-    @refusals
-    async def AddPhotos(self, request, context):  # type: ignore[no-untyped-def]
-        added = await self.operations.add_photos(
+    async def AddPhotos(
+        self, request: pb.AddPhotosRequest, context: Context
+    ) -> pb.AddPhotosResponse:
+        added = await photos.add_photos(
+            self.r,
             organizer_id=request.organizer_id,
             event_id=request.event_id,
             contents=[photo.content for photo in request.photos],
         )
-        return events_pb2.AddPhotosResponse(
-            photos=[
-                events_pb2.AddedPhoto(id=p.id, status=p.status, duplicate=p.duplicate)
-                for p in added
-            ]
+        return pb.AddPhotosResponse(
+            photos=[pb.AddedPhoto(id=p.id, status=p.status, duplicate=p.duplicate) for p in added]
         )
 
-    @refusals
-    async def GetProgress(self, request, context):  # type: ignore[no-untyped-def]
-        progress = await self.operations.progress(
-            organizer_id=request.organizer_id, event_id=request.event_id
+    async def ListMyPhotos(
+        self, request: pb.ListMyPhotosRequest, context: Context
+    ) -> pb.ListMyPhotosResponse:
+        page = await photos.my_photos(
+            self.r, attendee_id=request.attendee_id, cursor=request.cursor, limit=request.limit
         )
-        return _progress_message(progress)
+        return messages.my_photos(page)
 
-    @refusals
-    async def ListMyPhotos(self, request, context):  # type: ignore[no-untyped-def]
-        page = await self.operations.my_photos(
-            attendee_id=request.attendee_id, cursor=request.cursor, limit=request.limit
-        )
-        return events_pb2.ListMyPhotosResponse(
-            items=[
-                events_pb2.MyPhoto(
-                    photo_id=item.photo_id,
-                    distance=item.distance,
-                    detected_at=item.detected_at.astimezone(UTC).isoformat(),
-                )
-                for item in page.items
-            ],
-            next_cursor=page.next_cursor,
-        )
-
-    @refusals
-    async def GetPhotoImage(self, request, context):  # type: ignore[no-untyped-def]
-        if request.viewer_role not in (
-            events_pb2.VIEWER_ROLE_ATTENDEE,
-            events_pb2.VIEWER_ROLE_ORGANIZER,
-        ) or request.kind not in (events_pb2.IMAGE_KIND_DISPLAY, events_pb2.IMAGE_KIND_THUMBNAIL):
-            raise InvalidArgument("invalid_image_request", "viewer_role and kind are required")
-        jpeg = await self.operations.photo_image(
+    async def GetPhotoImage(
+        self, request: pb.GetPhotoImageRequest, context: Context
+    ) -> pb.PhotoImage:
+        if request.viewer_role not in _VIEWER_ROLES or request.kind not in _IMAGE_KINDS:
+            raise Refusal(Reason.INVALID_IMAGE_REQUEST, "viewer_role and kind are required")
+        jpeg = await photos.photo_image(
+            self.r,
             photo_id=request.photo_id,
             viewer_id=request.viewer_id,
-            organizer=request.viewer_role == events_pb2.VIEWER_ROLE_ORGANIZER,
-            thumbnail=request.kind == events_pb2.IMAGE_KIND_THUMBNAIL,
+            organizer=request.viewer_role == pb.VIEWER_ROLE_ORGANIZER,
+            thumbnail=request.kind == pb.IMAGE_KIND_THUMBNAIL,
         )
-        return events_pb2.PhotoImage(jpeg=jpeg)
-
-    @refusals
-    async def DeleteAttendee(self, request, context):  # type: ignore[no-untyped-def]
-        await self.operations.delete_attendee(attendee_id=request.attendee_id)
-        return events_pb2.DeleteAttendeeResponse()
+        return pb.PhotoImage(jpeg=jpeg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from findme_events.errors import InvalidArgument
+from findme_common.refusals import Reason, Refusal
 
 MIN_LENGTH = 3
 MAX_LENGTH = 32
@@ -36,15 +36,15 @@ def normalize(username: str) -> str:
     """The canonical key of ``username``; raises ``invalid_username`` when unusable."""
     key = canonical(username)
     if not MIN_LENGTH <= len(key) <= MAX_LENGTH:
-        raise InvalidArgument(
-            "invalid_username",
+        raise Refusal(
+            Reason.INVALID_USERNAME,
             f"username must be {MIN_LENGTH} to {MAX_LENGTH} characters long",
         )
     previous: str | None = None
     for char in key:
         if not _allowed(char, previous):
-            raise InvalidArgument(
-                "invalid_username",
+            raise Refusal(
+                Reason.INVALID_USERNAME,
                 "username may contain only letters, digits, '.', '_' and '-'",
             )
         previous = char

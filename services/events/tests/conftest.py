@@ -1,19 +1,23 @@
-"""Events fixtures: a migrated fresh database, an engine on it, and a real events
-gRPC server on a free loopback port."""
+"""Events fixtures: a migrated fresh database, an engine on it, the use cases'
+resources over it, and a real events gRPC server on a free loopback port."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 import pytest
 from findme.events.v1 import events_pb2_grpc
 from findme_common.grpc_server import start, stop
 from findme_events import migrate
+from findme_events.blobs import LocalBlobStore
+from findme_events.cache import EventCache
 from findme_events.config import EventsSettings, async_database_url
-from findme_events.server import EventsApp, build
+from findme_events.server import EventsApp, build, event_loader
+from findme_events.usecases.resources import Resources
 from grpc_health.v1 import health
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -78,3 +82,21 @@ async def events_server(settings: EventsSettings) -> AsyncIterator[RunningServer
     )
     await channel.close()
     await stop(service, started, None)
+
+
+@pytest.fixture
+def resources(engine: AsyncEngine, database_url: str, tmp_path: Path) -> Resources:
+    """What the use cases run against: this database, a cache without Redis, blobs in
+    a temporary folder, and pages of two "my photos" items."""
+    settings = EventsSettings(
+        database_url=database_url,
+        blob_dir=tmp_path / "blobs",
+        default_match_tolerance=0.55,
+        my_photos_page_size=2,
+    )
+    return Resources(
+        engine=engine,
+        cache=EventCache(redis=None, load=event_loader(engine)),
+        blobs=LocalBlobStore(settings.blob_dir),
+        settings=settings,
+    )

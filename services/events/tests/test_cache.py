@@ -7,24 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from findme_events import repository
+from findme_common.redis_guard import open_redis
 from findme_events.cache import KEY_PREFIX, MISS, EventCache, LocalTTLCache
-from findme_events.operations import event_loader
 from findme_events.schemas import EventRecord
+from findme_events.server import event_loader
+from findme_events.store import events
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def client(url: str) -> Redis:
-    return Redis.from_url(
-        url,
-        socket_timeout=0.25,
-        socket_connect_timeout=0.25,
-        retry=Retry(NoBackoff(), 0),
-        decode_responses=True,
-    )
+    return open_redis(url, timeout=0.25, decode_responses=True)
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 async def event(engine: AsyncEngine, organizer_id: int) -> EventRecord:
     async with engine.begin() as conn:
-        return await repository.create_event(
+        return await events.create_event(
             conn=conn,
             organizer_id=organizer_id,
             name="Gala",
@@ -102,33 +95,12 @@ async def test_invalidation_drops_both_layers_when_an_event_changes(
     await cache.invalidate(event.code)
     assert (await cache.get(event.code)).match_tolerance == 0.6  # type: ignore[union-attr]
     async with engine.begin() as conn:
-        changed = await repository.update_event(conn=conn, event_id=event.id, match_tolerance=0.5)
+        changed = await events.update_event(conn=conn, event_id=event.id, match_tolerance=0.5)
     await cache.invalidate(event.code)
     assert await redis.get(KEY_PREFIX + event.code) is None
     assert await cache.get(event.code) == changed
     assert changed.match_tolerance == 0.5
     assert cache.stats["database_load"] == 2
-
-
-async def test_a_new_event_replaces_a_cached_absence(
-    redis: Redis, engine: AsyncEngine, organizer_id: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from findme_events import codes
-    from findme_events.operations import Operations
-
-    cache = make_cache(redis, engine)
-    operations = Operations(
-        engine=engine,
-        cache=cache,
-        default_match_tolerance=0.6,
-        default_retention_days=30,
-        max_selfie_bytes=1024,
-    )
-    await cache.invalidate("QQQQQQQQ")
-    assert await operations.event_by_code(code="qqqq-qqqq") is None
-    monkeypatch.setattr(codes, "generate", lambda: "QQQQQQQQ")
-    created = await operations.create_event(organizer_id=organizer_id, name="Late")
-    assert await operations.event_by_code(code="qqqq-qqqq") == created
 
 
 async def test_redis_down_still_answers_from_postgres(
@@ -137,15 +109,15 @@ async def test_redis_down_still_answers_from_postgres(
     dead = client(f"redis://127.0.0.1:{closed_port}/0")
     try:
         cache = make_cache(dead, engine, redis_retry_after=60.0)
-        with caplog.at_level(logging.WARNING, logger="findme_events.cache"):
+        with caplog.at_level(logging.WARNING, logger="findme_common.redis_guard"):
             assert await cache.get(event.code) == event
             await cache.invalidate(event.code)
             cache.local.clear()
             assert await cache.get(event.code) == event
             assert await cache.get("ZZZZZZZZ") is None
-        assert cache.stats["redis_error"] == 1
-        # After one failure Redis is skipped instead of costing a timeout per lookup.
-        assert cache.stats["redis_skipped"] == 2
+        # After one failure Redis is left alone instead of costing a timeout per call:
+        # the two stores, the invalidation and the two later lookups skip it.
+        assert cache.redis.stats == {"failed": 1, "skipped": 6}
         warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1 and "redis unavailable" in warnings[0].getMessage()
     finally:

@@ -1,6 +1,6 @@
 import pytest
+from findme_common.refusals import Refusal
 from findme_events import codes
-from findme_events.errors import InvalidArgument
 
 
 def test_generated_codes_use_only_unambiguous_characters() -> None:
@@ -23,7 +23,7 @@ def test_typed_codes_are_normalised(typed: str) -> None:
 
 @pytest.mark.parametrize("typed", ["", "ABCDEFG", "ABCDEFGHJ", "ABCDEFG0", "ABCDEFGI", "ABC$EFGH"])
 def test_malformed_codes_are_refused(typed: str) -> None:
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(Refusal) as refused:
         codes.normalize(typed)
     assert refused.value.reason == "invalid_event_code"
     assert codes.try_normalize(typed) is None

@@ -26,7 +26,6 @@ def test_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.port == 50052
     assert settings.database_url == "postgresql+asyncpg://u@db/findme"
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
-    assert settings.selfie_target == "dns:///127.0.0.1:50053"
     assert settings.default_match_tolerance == 0.5
     assert settings.default_retention_days == 30
 
@@ -40,3 +39,23 @@ def test_database_url_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_other_databases_are_refused() -> None:
     with pytest.raises(ValidationError):
         EventsSettings(database_url="mysql://u@db/findme")
+
+
+@pytest.mark.parametrize("tolerance", [0.1, 1.5])
+def test_the_default_tolerance_obeys_the_bounds_an_organizer_gets(tolerance: float) -> None:
+    # One rule for both: an event could not be given what the default allowed.
+    with pytest.raises(ValidationError, match="default_match_tolerance"):
+        EventsSettings(database_url="postgresql://u@db/findme", default_match_tolerance=tolerance)
+
+
+def test_the_photo_worker_reads_its_own_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from findme_photo_worker.config import WorkerSettings
+
+    monkeypatch.setenv("FINDME_WORKER_DATABASE_URL", "postgres://u@db/findme")
+    monkeypatch.setenv("FINDME_WORKER_CONCURRENCY", "4")
+    monkeypatch.setenv("FINDME_EVENTS_BLOB_DIR", "/not/the/worker/s")
+    settings = WorkerSettings()  # type: ignore[call-arg]
+    assert settings.database_url == "postgresql+asyncpg://u@db/findme"
+    assert settings.concurrency == 4
+    assert str(settings.blob_dir) == ".data/blobs"
+    assert settings.selfie_target == "dns:///127.0.0.1:50053"

@@ -10,7 +10,7 @@ import grpc
 import numpy as np
 import pytest
 from findme.events.v1 import events_pb2
-from findme_common.grpc_errors import error_reason
+from findme_common.refusals import reason_of as error_reason
 from findme_events import codes
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine

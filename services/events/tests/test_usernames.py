@@ -1,6 +1,6 @@
 import pytest
+from findme_common.refusals import Refusal
 from findme_events import usernames
-from findme_events.errors import InvalidArgument
 
 
 @pytest.mark.parametrize("typed", ["Alice", "alice", "ALICE", "Ａｌｉｃｅ", "  alice "])  # noqa: RUF001
@@ -24,7 +24,7 @@ def test_decomposed_and_composed_accents_are_the_same_name() -> None:
     ["ab", "", "a" * 33, "bob smith", "bob@home", "<script>", "semi;colon", "\u0301abc", "tab\tx"],
 )
 def test_unusable_names_are_refused_with_a_reason(typed: str) -> None:
-    with pytest.raises(InvalidArgument) as refused:
+    with pytest.raises(Refusal) as refused:
         usernames.normalize(typed)
     assert refused.value.reason == "invalid_username"
     assert refused.value.message
@@ -33,7 +33,7 @@ def test_unusable_names_are_refused_with_a_reason(typed: str) -> None:
 def test_length_is_counted_after_normalisation() -> None:
     # "ß" folds to "ss": 16 of them are 32 characters, 17 are too many.
     assert usernames.normalize("ß" * 16) == "ss" * 16
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(Refusal):
         usernames.normalize("ß" * 17)
 
 

@@ -17,13 +17,13 @@ branch_labels = None
 depends_on = None
 
 
-def _created_at() -> sa.Column:
+def _created_at() -> sa.Column[object]:
     return sa.Column(
         "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
     )
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[int]:
     return sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False)
 
 

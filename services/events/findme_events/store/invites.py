@@ -1,5 +1,5 @@
-"""Single-use invite links. The token is shown once; only its SHA-256 is stored,
-so a database leak does not leak usable links."""
+"""The invites table: single-use invite links. The token is shown once; only its
+SHA-256 is stored, so a database leak does not leak usable links."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from findme_common.refusals import Reason, Refusal
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from findme_events.errors import NotFound
 from findme_events.models import Invite
 
 # 32 random bytes, URL-safe: unguessable, fits in a path segment.
@@ -26,9 +26,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_not_found() -> NotFound:
+def invite_not_found() -> Refusal:
     # Unknown, used and expired look the same: a link either works or it does not.
-    return NotFound("invite_not_found", "this invite link is not valid")
+    return Refusal(Reason.INVITE_NOT_FOUND, "this invite link is not valid")
 
 
 async def create_invite(

@@ -1,12 +1,12 @@
-"""``python -m findme_events.worker``: turns pending photos into faces and matches.
+"""The claim loops and the retention job of one photo worker process.
 
-Each worker process runs ``worker_concurrency`` claim loops plus the retention job.
-Per photo: claim (lease) -> read the original -> selfie.AnalyzePhoto (deadline) ->
-write display copy and thumbnail -> one transaction storing faces, matches and
-``done``. A refusal of the image (not_an_image, too_many_pixels, ...) fails the photo
-at once; a busy or unreachable selfie service is retried after a delay, up to
-``photo_max_attempts``. Run as many worker processes as you like: claims use
-``FOR UPDATE SKIP LOCKED``, so they never take the same photo.
+Each process runs ``concurrency`` claim loops plus the retention job. Per photo:
+claim (lease) -> read the original -> selfie.AnalyzePhoto (deadline) -> write display
+copy and thumbnail -> one transaction storing faces, matches and ``done``. A refusal
+of the image (not_an_image, too_many_pixels, ...) fails the photo at once; a busy or
+unreachable selfie service is retried after a delay, up to ``photo_max_attempts``.
+Run as many worker processes as you like: claims use ``FOR UPDATE SKIP LOCKED``, so
+they never take the same photo.
 """
 
 from __future__ import annotations
@@ -19,19 +19,19 @@ import signal
 import grpc
 from findme.selfie.v1 import selfie_pb2, selfie_pb2_grpc
 from findme_common.grpc_client import open_channel
-from findme_common.grpc_errors import error_reason
-from findme_common.logging import configure_logging
-from sqlalchemy import text
+from findme_common.refusals import Reason, reason_of, status_of
+from findme_events import blobs
+from findme_events.blobs import BlobStore, open_blob_store
+from findme_events.database import create_engine
+from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
+from findme_events.store import photo_queue, photos, retention
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from findme_events import blobs, pipeline, retention
-from findme_events.blobs import BlobStore, open_blob_store
-from findme_events.config import EventsSettings, get_settings
-from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
-from findme_events.server import create_engine
+from findme_photo_worker.config import WorkerSettings
 
 log = logging.getLogger(__name__)
 
+SELFIE_SERVICE = selfie_pb2.DESCRIPTOR.services_by_name["SelfieService"]
 # The selfie service refused the image itself: retrying cannot help.
 PERMANENT_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT})
 
@@ -42,8 +42,8 @@ class PhotoWorker:
         *,
         engine: AsyncEngine,
         store: BlobStore,
-        selfie: selfie_pb2_grpc.SelfieServiceStub,
-        settings: EventsSettings,
+        selfie: selfie_pb2_grpc.SelfieServiceAsyncStub,
+        settings: WorkerSettings,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -52,7 +52,7 @@ class PhotoWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim loops and the retention job until ``stop`` is set; in-flight photos finish."""
-        loops = [self._claim_loop(stop) for _ in range(self.settings.worker_concurrency)]
+        loops = [self._claim_loop(stop) for _ in range(self.settings.concurrency)]
         await asyncio.gather(*loops, self._retention_loop(stop))
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
@@ -63,7 +63,7 @@ class PhotoWorker:
                 log.exception("photo loop error")
                 worked = False
             if not worked:
-                await _wait(stop, self.settings.worker_idle_poll)
+                await _wait(stop, self.settings.idle_poll)
 
     async def _retention_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -82,12 +82,12 @@ class PhotoWorker:
 
     async def claim(self) -> ClaimedPhoto | None:
         async with self.engine.begin() as conn:
-            released = await pipeline.release_expired(
+            released = await photo_queue.release_expired(
                 conn=conn, max_attempts=self.settings.photo_max_attempts
             )
             if released:
                 log.warning("expired photo claims released", extra={"photos": released})
-            return await pipeline.claim(conn=conn, lease=self.settings.photo_lease)
+            return await photo_queue.claim(conn=conn, lease=self.settings.photo_lease)
 
     async def process_one(self) -> bool:
         """Claim and process one photo; False when none was waiting."""
@@ -102,7 +102,7 @@ class PhotoWorker:
         try:
             original = await self.store.get(photo.storage_key)
         except blobs.BlobNotFound:
-            await self._retry_or_fail(photo, "original_missing", permanent=True)
+            await self._retry_or_fail(photo, Reason.ORIGINAL_MISSING, permanent=True)
             return
         try:
             analysis: selfie_pb2.AnalyzePhotoResponse = await self.selfie.AnalyzePhoto(
@@ -110,9 +110,8 @@ class PhotoWorker:
                 timeout=self.settings.analyze_deadline,
             )
         except grpc.RpcError as exc:
-            code = exc.code()
-            reason = error_reason(exc) or code.name.lower()
-            await self._retry_or_fail(photo, reason, permanent=code in PERMANENT_CODES)
+            permanent = status_of(exc) in PERMANENT_CODES
+            await self._retry_or_fail(photo, reason_of(exc), permanent=permanent)
             return
 
         display = blobs.display_key(photo.event_id, photo.id)
@@ -132,7 +131,7 @@ class PhotoWorker:
             for face in analysis.faces
         ]
         async with self.engine.begin() as conn:
-            matches = await pipeline.complete(
+            matches = await photo_queue.complete(
                 conn=conn,
                 photo=photo,
                 width=analysis.display_width,
@@ -145,20 +144,17 @@ class PhotoWorker:
             # Our claim was taken over (we were presumed dead) or the event is gone.
             # Another worker writes the same keys, so only clean up for a vanished event.
             log.warning("photo claim lost; results dropped", extra=context)
-            if not await self._photo_exists(photo.id):
+            async with self.engine.connect() as conn:
+                exists = await photos.photo_exists(conn=conn, photo_id=photo.id)
+            if not exists:
                 await self.store.delete(display)
                 await self.store.delete(thumbnail)
             return
         log.info("photo done", extra={**context, "faces": len(faces), "matches": matches})
 
-    async def _photo_exists(self, photo_id: int) -> bool:
-        async with self.engine.connect() as conn:
-            row = await conn.execute(text("SELECT 1 FROM photos WHERE id = :id"), {"id": photo_id})
-            return row.first() is not None
-
-    async def _retry_or_fail(self, photo: ClaimedPhoto, reason: str, *, permanent: bool) -> None:
+    async def _retry_or_fail(self, photo: ClaimedPhoto, reason: Reason, *, permanent: bool) -> None:
         async with self.engine.begin() as conn:
-            status = await pipeline.retry_or_fail(
+            status = await photo_queue.retry_or_fail(
                 conn=conn,
                 photo=photo,
                 reason=reason,
@@ -169,7 +165,7 @@ class PhotoWorker:
         log.log(
             logging.WARNING if status == "failed" else logging.INFO,
             "photo not processed",
-            extra={"photo_id": photo.id, "reason": reason, "status": status},
+            extra={"photo_id": photo.id, "reason": reason.value, "status": status},
         )
 
 
@@ -178,13 +174,9 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
-async def serve(settings: EventsSettings) -> None:
-    engine = create_engine(settings)
-    # AnalyzePhoto is a pure computation: another selfie instance may redo it.
-    channel = open_channel(
-        settings.selfie_target,
-        idempotent_methods=("findme.selfie.v1.SelfieService/AnalyzePhoto",),
-    )
+async def serve(settings: WorkerSettings) -> None:
+    engine = create_engine(settings, application_name="findme-photo-worker")
+    channel = open_channel(settings.selfie_target, SELFIE_SERVICE)
     worker = PhotoWorker(
         engine=engine,
         store=open_blob_store(settings),
@@ -197,7 +189,7 @@ async def serve(settings: EventsSettings) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info(
         "photo worker started",
-        extra={"concurrency": settings.worker_concurrency, "selfie": settings.selfie_target},
+        extra={"concurrency": settings.concurrency, "selfie": settings.selfie_target},
     )
     try:
         await worker.run(stop)
@@ -205,13 +197,3 @@ async def serve(settings: EventsSettings) -> None:
         await channel.close()
         await engine.dispose()
     log.info("photo worker stopped")
-
-
-def main() -> None:
-    settings = get_settings()
-    configure_logging("worker", settings.log_level)
-    asyncio.run(serve(settings))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""Photo rows: upload (deduplicated by content hash), "my photos" pages and the
+"""The photos table: upload (deduplicated by content hash), "my photos" pages and the
 access check in front of display copies and thumbnails."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import base64
 import binascii
 from datetime import datetime
 
+from findme_common.refusals import Reason, Refusal
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from findme_events.errors import InvalidArgument, NotFound
 from findme_events.models import Event, Match, Photo
 from findme_events.schemas import AddedPhoto, MyPhoto, MyPhotosPage
 
@@ -61,7 +61,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError("naive time")
         return detected_at, int(photo_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidArgument("invalid_cursor", "the cursor is not one this API gave") from None
+        raise Refusal(Reason.INVALID_CURSOR, "the cursor is not one this API gave") from None
 
 
 def my_photos_query(
@@ -101,13 +101,15 @@ async def my_photos(
 
 # -- access to images ----------------------------------------------------------------
 
+ImageKeys = Select[str | None, str | None]
 
-def attendee_image_query(photo_id: int, attendee_id: int) -> Select[str | None, str | None]:
+
+def attendee_image_query(photo_id: int, attendee_id: int) -> ImageKeys:
     matched = exists().where(Match.attendee_id == attendee_id, Match.photo_id == photo_id)
     return select(Photo.display_key, Photo.thumbnail_key).where(Photo.id == photo_id, matched)
 
 
-def organizer_image_query(photo_id: int, organizer_id: int) -> Select[str | None, str | None]:
+def organizer_image_query(photo_id: int, organizer_id: int) -> ImageKeys:
     return (
         select(Photo.display_key, Photo.thumbnail_key)
         .join(Event, Event.id == Photo.event_id)
@@ -128,5 +130,10 @@ async def image_key(
     row = (await conn.execute(query)).one_or_none()
     key = None if row is None else (row.thumbnail_key if thumbnail else row.display_key)
     if key is None:
-        raise NotFound("photo_not_found", "no such photo")
+        raise Refusal(Reason.PHOTO_NOT_FOUND, "no such photo")
     return str(key)
+
+
+async def photo_exists(*, conn: AsyncConnection, photo_id: int) -> bool:
+    row = await conn.execute(select(Photo.id).where(Photo.id == photo_id))
+    return row.first() is not None

@@ -1,12 +1,14 @@
-"""Every query of the photo pipeline, my photos, invites, stats and retention runs
-on an index: EXPLAIN on a populated database (thousands of rows per table, so the
-planner would rather scan a table if no index served the query)."""
+"""Every query the API and the photo pipeline run (event codes, availability, the
+photo queue, matching, my photos, invites, stats, retention) uses an index: EXPLAIN
+on a populated database (thousands of rows per table, so the planner would rather
+scan a table if no index served the query)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from findme_events import event_admin, invites, matching, photos, pipeline, retention
+from findme_events import matching
+from findme_events.store import attendees, events, invites, photo_queue, photos, retention
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -53,9 +55,8 @@ def literal_sql(statement: object) -> str:
     )
 
 
-async def plan(conn: AsyncConnection, statement: object, params: dict | None = None) -> str:
-    sql = statement.text if hasattr(statement, "text") else literal_sql(statement)
-    rows = await conn.execute(text("EXPLAIN " + sql), params or {})
+async def plan(conn: AsyncConnection, statement: object) -> str:
+    rows = await conn.execute(text("EXPLAIN " + literal_sql(statement)))
     return "\n".join(row[0] for row in rows)
 
 
@@ -68,7 +69,8 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
                 text(
                     "SELECT (SELECT max(id) FROM events) AS event, "
                     "(SELECT max(id) FROM attendees) AS attendee, "
-                    "(SELECT max(id) FROM photos) AS photo"
+                    "(SELECT max(id) FROM photos) AS photo, "
+                    "(SELECT min(code) FROM events) AS code"
                 )
             )
         ).one()
@@ -79,18 +81,30 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
             await conn.execute(text(f"VACUUM ANALYZE {table}"))
         cursor = (datetime.now(UTC), ids.photo)
         plans = {
-            "claim": await plan(conn, pipeline.CLAIM, {"lease": 60.0}),
-            "release_expired": await plan(conn, pipeline.RELEASE_EXPIRED, {"max_attempts": 3}),
-            "hold": await plan(conn, pipeline.HOLD, {"photo_id": ids.photo, "attempt": 1}),
-            "lock_attendees": await plan(conn, matching.LOCK_ATTENDEES, {"event_id": ids.event}),
+            "event_by_code": await plan(conn, events.event_by_code_query(ids.code)),
+            "availability": await plan(conn, attendees.availability_query(ids.event, "u3")),
+            "claim": await plan(conn, photo_queue.claim_query(60.0)),
+            "release_expired": await plan(conn, photo_queue.release_expired_query(3)),
+            "hold": await plan(conn, photo_queue.hold_query(ids.photo, 1)),
+            "lock_attendees": await plan(conn, matching.lock_attendees_query(ids.event)),
             "match_photo": await plan(
                 conn,
-                matching.MATCH_PHOTO,
-                {"event_id": ids.event, "photo_id": ids.photo, "tolerance": 0.55},
+                matching.photo_matches_query(
+                    event_id=ids.event, photo_id=ids.photo, tolerance=0.55
+                ),
             ),
-            "progress": await plan(conn, event_admin.progress_query(ids.event)),
-            "list_events": await plan(conn, event_admin.list_events_query(organizer_id + 1)),
-            "owned_event": await plan(conn, event_admin.owned_event_query(organizer_id, ids.event)),
+            "match_selfie": await plan(
+                conn,
+                matching.selfie_matches_query(
+                    attendee_id=ids.attendee,
+                    event_id=ids.event,
+                    tolerance=0.55,
+                    encoding=[0.2] * 128,
+                ),
+            ),
+            "progress": await plan(conn, events.progress_query(ids.event)),
+            "list_events": await plan(conn, events.list_events_query(organizer_id + 1)),
+            "owned_event": await plan(conn, events.owned_event_query(organizer_id, ids.event)),
             "my_photos": await plan(conn, photos.my_photos_query(ids.attendee, None, 51)),
             "my_photos_next_page": await plan(
                 conn, photos.my_photos_query(ids.attendee, cursor, 51)
@@ -102,15 +116,18 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
                 conn, photos.organizer_image_query(ids.photo, organizer_id)
             ),
             "invite": await plan(conn, invites.usable_invite_query("token")),
-            "purge_matches": await plan(conn, retention.PURGE_MATCHES, {"shortest": 30}),
-            "purge_selfies": await plan(conn, retention.PURGE_SELFIES, {"shortest": 30}),
+            "purge_matches": await plan(conn, retention.purge_matches_query(30)),
+            "purge_selfies": await plan(conn, retention.purge_selfies_query(30)),
         }
-        for name, query in event_admin.stats_queries(ids.event).items():
+        for name, query in events.stats_queries(ids.event).items():
             plans[f"stats_{name}"] = await plan(conn, query)
     finally:
         await autocommit.close()
 
     expected_index = {
+        "event_by_code": "uq_events_code",
+        "availability": "Index Only Scan using uq_attendees_event_id_username_key",
+        "match_selfie": "ix_faces_event_id",
         "claim": "ix_photos_pending",
         "release_expired": "ix_photos_processing_lease",
         "hold": "pk_photos",

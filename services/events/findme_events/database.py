@@ -1,0 +1,36 @@
+"""The engine both the service and the photo worker open, and what a database
+outage means to a caller."""
+
+from __future__ import annotations
+
+import logging
+
+from findme_common.refusals import Reason, Refusal
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from findme_events.config import StoreSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_engine(settings: StoreSettings, *, application_name: str) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=settings.db_pool_recycle,
+        connect_args={"server_settings": {"application_name": application_name}},
+    )
+
+
+def refusal_for(exc: Exception) -> Refusal | None:
+    """The refusal a caller gets when the database, not the request, failed."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        # Every pooled connection is busy: shed load rather than queue forever.
+        return Refusal(Reason.OVERLOADED, "database pool exhausted", 1)
+    if isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError):
+        log.warning("database unavailable", extra={"error": repr(exc)})
+        return Refusal(Reason.DATABASE_UNAVAILABLE, "database unavailable")
+    return None

@@ -1,0 +1,181 @@
+"""The photo queue in the photos table: claim with ``FOR UPDATE SKIP LOCKED`` and a
+lease, store results fenced by the attempt number, retry or fail.
+
+A worker that dies keeps its claim only until ``lease_until``; the next claim pass
+puts the photo back to pending (or fails it after ``max_attempts``). Results are
+stored only while the claim is still the worker's own (status processing and the
+same attempt), so a worker that was presumed dead cannot store a second set of faces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from findme_common.refusals import Reason
+from sqlalchemy import Select, Update, case, func, insert, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from findme_events import matching
+from findme_events.models import Event, Face, Photo
+from findme_events.schemas import ClaimedPhoto, DetectedFace
+
+
+def _seconds_from_now(seconds: Any) -> ColumnElement[Any]:
+    return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+
+
+def release_expired_query(max_attempts: int) -> Update:
+    expired = (
+        select(Photo.id)
+        .where(Photo.status == "processing", Photo.lease_until < func.now())
+        .with_for_update(skip_locked=True)
+    )
+    out_of_attempts = Photo.attempts >= max_attempts
+    return (
+        update(Photo)
+        .where(Photo.id.in_(expired.scalar_subquery()))
+        .values(
+            status=case((out_of_attempts, "failed"), else_="pending"),
+            error=case((out_of_attempts, Reason.PROCESSING_TIMED_OUT.value), else_=Photo.error),
+            lease_until=None,
+        )
+    )
+
+
+def claim_query(lease: float) -> Update:
+    next_pending = (
+        select(Photo.id)
+        .where(
+            Photo.status == "pending",
+            or_(Photo.lease_until.is_(None), Photo.lease_until <= func.now()),
+        )
+        .order_by(Photo.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(Photo)
+        .where(Photo.id == next_pending)
+        .values(
+            status="processing",
+            attempts=Photo.attempts + 1,
+            lease_until=_seconds_from_now(lease),
+        )
+        .returning(Photo.id, Photo.event_id, Photo.storage_key, Photo.attempts)
+    )
+
+
+def hold_query(photo_id: int, attempt: int) -> Select[int, float]:
+    """The photo, locked, while the claim of ``attempt`` is still current."""
+    return (
+        select(Photo.id, Event.match_tolerance)
+        .join(Event, Event.id == Photo.event_id)
+        .where(Photo.id == photo_id, Photo.status == "processing", Photo.attempts == attempt)
+        .with_for_update(of=Photo)
+    )
+
+
+async def release_expired(*, conn: AsyncConnection, max_attempts: int) -> int:
+    """Put photos whose claim expired back in the queue; return how many."""
+    result = await conn.execute(release_expired_query(max_attempts))
+    return int(result.rowcount)
+
+
+async def claim(*, conn: AsyncConnection, lease: float) -> ClaimedPhoto | None:
+    row = (await conn.execute(claim_query(lease))).one_or_none()
+    if row is None:
+        return None
+    return ClaimedPhoto(
+        id=row.id, event_id=row.event_id, storage_key=row.storage_key, attempt=row.attempts
+    )
+
+
+async def complete(
+    *,
+    conn: AsyncConnection,
+    photo: ClaimedPhoto,
+    width: int,
+    height: int,
+    display_key: str,
+    thumbnail_key: str,
+    faces: Sequence[DetectedFace],
+) -> int | None:
+    """Store faces and matches and mark the photo done, in the caller's transaction.
+
+    Returns the number of matches, or None when the claim is no longer ours (the
+    lease expired and another worker took the photo, or the event was deleted).
+    """
+    held = (await conn.execute(hold_query(photo.id, photo.attempt))).one_or_none()
+    if held is None:
+        return None
+    matches = 0
+    if faces:
+        await conn.execute(
+            insert(Face),
+            [
+                {
+                    "photo_id": photo.id,
+                    "event_id": photo.event_id,
+                    "top": face.box.top,
+                    "right": face.box.right,
+                    "bottom": face.box.bottom,
+                    "left": face.box.left,
+                    "encoding": face.encoding,
+                }
+                for face in faces
+            ],
+        )
+        matches = await matching.match_photo(
+            conn=conn,
+            event_id=photo.event_id,
+            photo_id=photo.id,
+            tolerance=float(held.match_tolerance),
+        )
+    await conn.execute(
+        update(Photo)
+        .where(Photo.id == photo.id)
+        .values(
+            status="done",
+            lease_until=None,
+            error=None,
+            width=width,
+            height=height,
+            display_key=display_key,
+            thumbnail_key=thumbnail_key,
+        )
+    )
+    return matches
+
+
+async def retry_or_fail(
+    *,
+    conn: AsyncConnection,
+    photo: ClaimedPhoto,
+    reason: Reason,
+    permanent: bool,
+    max_attempts: int,
+    delay: float,
+) -> str | None:
+    """Back to pending after ``delay`` s, or failed (permanent refusal, or out of
+    attempts); the new status, or None when the claim was no longer ours."""
+    give_up = true() if permanent else Photo.attempts >= max_attempts
+    row = (
+        await conn.execute(
+            update(Photo)
+            .where(
+                Photo.id == photo.id,
+                Photo.status == "processing",
+                Photo.attempts == photo.attempt,
+            )
+            .values(
+                status=case((give_up, "failed"), else_="pending"),
+                lease_until=case((give_up, None), else_=_seconds_from_now(delay)),
+                error=reason.value,
+            )
+            .returning(Photo.status)
+        )
+    ).one_or_none()
+    return None if row is None else str(row.status)

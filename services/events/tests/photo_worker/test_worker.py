@@ -1,0 +1,179 @@
+"""The photo worker against real PostgreSQL, a real blob directory and a real
+selfie gRPC service (its process pool and dlib): photos become faces and matches,
+refusals fail at once, outages are retried, and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from findme.selfie.v1 import selfie_pb2, selfie_pb2_grpc
+from findme_common.grpc_client import open_channel
+from findme_common.grpc_server import start, stop
+from findme_devstack import faces
+from findme_events.schemas import FaceBox
+from findme_events.store import attendees
+from findme_events.usecases import photos, selfies
+from findme_events.usecases.resources import Resources
+from findme_photo_worker.config import WorkerSettings
+from findme_photo_worker.worker import SELFIE_SERVICE, PhotoWorker
+from findme_selfie.config import SelfieSettings
+from findme_selfie.server import build as build_selfie
+from sqlalchemy import text
+
+from ..support import count, new_event
+
+
+@pytest.fixture(scope="module")
+async def selfie_target() -> AsyncIterator[str]:
+    service = build_selfie(SelfieSettings(port=0, workers=1))
+    started = await start(service)
+    yield f"127.0.0.1:{started.port}"
+    await stop(service, started, None)
+
+
+def make_worker(resources: Resources, target: str, **overrides: object) -> PhotoWorker:
+    settings = WorkerSettings(
+        database_url=resources.settings.database_url,
+        blob_dir=resources.settings.blob_dir,
+        selfie_target=target,
+        photo_retry_delay=0,
+        idle_poll=0.05,
+        **overrides,  # type: ignore[arg-type]
+    )
+    channel = open_channel(target, SELFIE_SERVICE)
+    return PhotoWorker(
+        engine=resources.engine,
+        store=resources.blobs,
+        selfie=selfie_pb2_grpc.SelfieServiceStub(channel),
+        settings=settings,
+    )
+
+
+async def photo_row(resources: Resources) -> tuple[str, int, str | None]:
+    async with resources.engine.connect() as conn:
+        row = (await conn.execute(text("SELECT status, attempts, error FROM photos"))).one()
+    return row.status, row.attempts, row.error
+
+
+async def attendee_with_selfie(
+    resources: Resources, event_id: int, name: str, image: bytes, target: str
+) -> int:
+    async with resources.engine.begin() as conn:
+        attendee = await attendees.create_attendee(
+            conn=conn, event_id=event_id, username=name, username_key=name, password_hash="h"
+        )
+    async with grpc.aio.insecure_channel(target) as channel:
+        processed = await selfie_pb2_grpc.SelfieServiceStub(channel).ProcessSelfie(
+            selfie_pb2.ProcessSelfieRequest(image=image), timeout=60
+        )
+    box = processed.face
+    await selfies.save_selfie(
+        resources,
+        attendee_id=attendee.id,
+        jpeg=processed.jpeg,
+        encoding=list(processed.encoding),
+        face=FaceBox(top=box.top, right=box.right, bottom=box.bottom, left=box.left),
+    )
+    return attendee.id
+
+
+async def test_a_photo_becomes_faces_matches_and_copies(
+    resources: Resources, organizer_id: int, selfie_target: str, faces_dir: Path
+) -> None:
+    event_id = await new_event(resources, organizer_id)
+    obama = await attendee_with_selfie(
+        resources, event_id, "obama", (faces_dir / faces.OBAMA).read_bytes(), selfie_target
+    )
+    astronaut = await attendee_with_selfie(
+        resources, event_id, "eileen", (faces_dir / faces.ASTRONAUT).read_bytes(), selfie_target
+    )
+    (added,) = await photos.add_photos(
+        resources,
+        organizer_id=organizer_id,
+        event_id=event_id,
+        contents=[(faces_dir / faces.TWO_PEOPLE).read_bytes()],
+    )
+    worker = make_worker(resources, selfie_target)
+
+    assert await worker.process_one() is True
+    assert await worker.process_one() is False  # nothing left
+
+    assert await photo_row(resources) == ("done", 1, None)
+    assert await count(resources.engine, "SELECT count(*) FROM faces") == 2
+    mine = await photos.my_photos(resources, attendee_id=obama, cursor="")
+    assert [item.photo_id for item in mine.items] == [added.id]
+    assert (await photos.my_photos(resources, attendee_id=astronaut, cursor="")).items == []
+    for thumbnail in (False, True):
+        image = await photos.photo_image(
+            resources, photo_id=added.id, viewer_id=obama, organizer=False, thumbnail=thumbnail
+        )
+        assert image.startswith(b"\xff\xd8")
+
+
+async def test_an_image_the_selfie_service_refuses_fails_at_once(
+    resources: Resources, organizer_id: int, selfie_target: str
+) -> None:
+    event_id = await new_event(resources, organizer_id)
+    await photos.add_photos(
+        resources,
+        organizer_id=organizer_id,
+        event_id=event_id,
+        contents=[b"\xff\xd8\xff\xe0" + bytes(500)],
+    )
+    assert await make_worker(resources, selfie_target).process_one() is True
+    assert await photo_row(resources) == ("failed", 1, "not_an_image")
+
+
+async def test_a_missing_original_fails_with_its_reason(
+    resources: Resources, organizer_id: int, selfie_target: str
+) -> None:
+    event_id = await new_event(resources, organizer_id)
+    await photos.add_photos(
+        resources, organizer_id=organizer_id, event_id=event_id, contents=[b"x"]
+    )
+    for original in (resources.settings.blob_dir / "events").rglob("originals/*"):
+        original.unlink()
+    assert await make_worker(resources, selfie_target).process_one() is True
+    assert await photo_row(resources) == ("failed", 1, "original_missing")
+
+
+async def test_an_unreachable_selfie_service_is_retried_then_fails(
+    resources: Resources, organizer_id: int, closed_port: int
+) -> None:
+    event_id = await new_event(resources, organizer_id)
+    await photos.add_photos(
+        resources, organizer_id=organizer_id, event_id=event_id, contents=[b"x"]
+    )
+    worker = make_worker(
+        resources, f"127.0.0.1:{closed_port}", photo_max_attempts=2, analyze_deadline=2
+    )
+    assert await worker.process_one() is True
+    assert await photo_row(resources) == ("pending", 1, "service_unavailable")
+    assert await worker.process_one() is True
+    assert await photo_row(resources) == ("failed", 2, "service_unavailable")
+
+
+async def test_run_drains_the_queue_and_stops_when_asked(
+    resources: Resources, organizer_id: int, selfie_target: str, faces_dir: Path
+) -> None:
+    event_id = await new_event(resources, organizer_id)
+    contents = [(faces_dir / name).read_bytes() for name in (faces.OBAMA, faces.NO_FACE)]
+    await photos.add_photos(
+        resources, organizer_id=organizer_id, event_id=event_id, contents=contents
+    )
+    worker = make_worker(resources, selfie_target, concurrency=2)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    sql = "SELECT count(*) FROM photos WHERE status = 'done'"
+    for _ in range(600):
+        if await count(resources.engine, sql) == 2:
+            break
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    assert await count(resources.engine, sql) == 2
+    assert await count(resources.engine, "SELECT count(*) FROM faces") == 1  # coffee has none

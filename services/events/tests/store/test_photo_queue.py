@@ -1,0 +1,93 @@
+"""The photo queue against real PostgreSQL: claims, leases, fencing, retries."""
+
+from __future__ import annotations
+
+import asyncio
+
+from findme_common.refusals import Reason
+from findme_events.schemas import ClaimedPhoto
+from findme_events.store import photo_queue
+from findme_events.usecases import photos
+from findme_events.usecases.resources import Resources
+from sqlalchemy import text
+
+from ..support import claim, complete, count, new_event, unit
+
+
+async def test_claims_skip_locked_rows_and_lease_expiry_is_fenced(
+    resources: Resources, organizer_id: int
+) -> None:
+    engine = resources.engine
+    event_id = await new_event(resources, organizer_id)
+    await photos.add_photos(
+        resources, organizer_id=organizer_id, event_id=event_id, contents=[b"a", b"b"]
+    )
+    claims = await asyncio.gather(claim(engine), claim(engine), claim(engine))
+    taken = [c for c in claims if c is not None]
+    assert len(taken) == 2 and len({c.id for c in taken}) == 2  # never the same photo twice
+
+    # The first worker "dies": its lease runs out and another worker takes the photo.
+    dead = taken[0]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE photos SET lease_until = now() - interval '1 s' WHERE id = :id"),
+            {"id": dead.id},
+        )
+    again = await claim(engine)
+    assert again is not None and again.id == dead.id and again.attempt == 2
+    # The presumed-dead worker wakes up: its results are refused, the new claim wins.
+    assert await complete(engine, dead, [unit(1)]) is None
+    assert await complete(engine, again, [unit(1)]) == 0
+    assert await count(engine, "SELECT count(*) FROM faces WHERE photo_id = :id", id=dead.id) == 1
+
+
+async def test_transient_failures_retry_then_fail_and_refusals_fail_at_once(
+    resources: Resources, organizer_id: int
+) -> None:
+    engine = resources.engine
+    event_id = await new_event(resources, organizer_id)
+    await photos.add_photos(
+        resources, organizer_id=organizer_id, event_id=event_id, contents=[b"a", b"b"]
+    )
+
+    async def give_up(photo: ClaimedPhoto, reason: Reason, permanent: bool) -> str | None:
+        async with engine.begin() as conn:
+            return await photo_queue.retry_or_fail(
+                conn=conn, photo=photo, reason=reason, permanent=permanent, max_attempts=3, delay=0
+            )
+
+    outcomes = []
+    for _ in range(3):  # the selfie service is down: the oldest photo is retried
+        photo = await claim(engine)
+        assert photo is not None
+        outcomes.append((photo.attempt, await give_up(photo, Reason.SERVICE_UNAVAILABLE, False)))
+    assert outcomes == [(1, "pending"), (2, "pending"), (3, "failed")]
+
+    other = await claim(engine)
+    assert other is not None and other.attempt == 1
+    assert await give_up(other, Reason.NOT_AN_IMAGE, True) == "failed"  # no second try
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT status, error FROM photos ORDER BY id"))).all()
+    assert [tuple(row) for row in rows] == [
+        ("failed", "service_unavailable"),
+        ("failed", "not_an_image"),
+    ]
+
+
+async def test_a_claim_that_outlives_every_attempt_fails_as_timed_out(
+    resources: Resources, organizer_id: int
+) -> None:
+    engine = resources.engine
+    event_id = await new_event(resources, organizer_id)
+    await photos.add_photos(
+        resources, organizer_id=organizer_id, event_id=event_id, contents=[b"a"]
+    )
+    for attempt in range(1, 4):
+        photo = await claim(engine)
+        assert photo is not None and photo.attempt == attempt
+        async with engine.begin() as conn:  # the worker holding it dies each time
+            await conn.execute(text("UPDATE photos SET lease_until = now() - interval '1 s'"))
+    assert await claim(engine) is None
+    async with engine.connect() as conn:
+        row = (await conn.execute(text("SELECT status, error FROM photos"))).one()
+    assert tuple(row) == ("failed", "processing_timed_out")
