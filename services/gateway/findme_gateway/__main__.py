@@ -11,7 +11,7 @@ from findme_gateway.config import GatewaySettings
 
 def main() -> None:
     # Fail fast here, in the parent, with a readable message; workers reload them.
-    settings = load_settings(GatewaySettings)  # type: ignore[call-arg]
+    settings = load_settings(GatewaySettings)
     configure_logging("gateway", settings.log_level)
     uvicorn.run(
         "findme_gateway.app:create_app",

@@ -8,25 +8,26 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import redis.asyncio as redis
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from findme_common.logging import configure_logging
+from findme_common.redis_guard import open_redis
 from findme_common.settings import load_settings
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from findme_gateway.claims import NameClaims
-from findme_gateway.clients import open_backends
+from findme_gateway.backends import open_backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import install_error_handlers
 from findme_gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
 from findme_gateway.routes import (
     attendees,
+    event_codes,
     events,
     health,
+    invites,
     me,
-    organizer_events,
     organizers,
     pages,
     photos,
@@ -35,24 +36,20 @@ from findme_gateway.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
-# Paths whose bodies are uploads; every other body is small JSON.
-UPLOAD_PATHS = frozenset({"/api/upload-selfie"})
-# Upload paths with an id or token in them.
-UPLOAD_PATTERNS = (re.compile(r"^/api/invites/[^/]+/register$"),)
+ROUTERS = (event_codes, attendees, organizers, events, photos, invites, me, health, pages)
+# Paths whose bodies are one image; every other body is small JSON, or a photo batch.
+IMAGE_UPLOAD_PATHS = re.compile(r"^/api/(upload-selfie|invites/[^/]+/register)$")
+PHOTO_UPLOAD_PATHS = re.compile(photos.UPLOAD_PATH)
 # Multipart framing around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
-# The limiter must never hold a request up for long when Redis is slow or gone.
-REDIS_TIMEOUT = 0.25
 
 
 def _body_limit(settings: GatewaySettings) -> Callable[[str], int]:
-    upload_limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
-
     def limit_for(path: str) -> int:
-        if photos.UPLOAD_PATH.match(path):
-            return photos.BATCH_MAX_BYTES + MULTIPART_OVERHEAD
-        if path in UPLOAD_PATHS or any(pattern.match(path) for pattern in UPLOAD_PATTERNS):
-            return upload_limit
+        if PHOTO_UPLOAD_PATHS.match(path):
+            return settings.max_photo_request_bytes + MULTIPART_OVERHEAD
+        if IMAGE_UPLOAD_PATHS.match(path):
+            return settings.max_upload_bytes + MULTIPART_OVERHEAD
         return settings.max_json_bytes
 
     return limit_for
@@ -62,14 +59,15 @@ def _body_limit(settings: GatewaySettings) -> Callable[[str], int]:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: GatewaySettings = app.state.settings
     backends = open_backends(settings)
-    cache = redis.Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=REDIS_TIMEOUT,
-        socket_timeout=REDIS_TIMEOUT,
-    )
+    # The limiter must never hold a request up for long when Redis is slow or gone.
+    cache = open_redis(settings.redis_url, timeout=settings.redis_timeout)
     app.state.backends = backends
-    app.state.rate_limiter = RateLimiter(cache)
-    app.state.name_claims = NameClaims(cache)
+    app.state.rate_limiter = RateLimiter(cache, retry_after=settings.redis_retry_after)
+    app.state.name_reservations = NameReservations(
+        cache,
+        ttl_seconds=settings.name_reservation_seconds,
+        retry_after=settings.redis_retry_after,
+    )
     log.info(
         "gateway ready",
         extra={
@@ -88,7 +86,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """The app; without ``settings`` (uvicorn's factory call) they come from the env."""
     if settings is None:
-        settings = load_settings(GatewaySettings)  # type: ignore[call-arg]
+        settings = load_settings(GatewaySettings)
         configure_logging("gateway", settings.log_level)
 
     app = FastAPI(
@@ -105,7 +103,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         leeway=settings.token_leeway,
     )
     install_error_handlers(app)
-    for module in (events, attendees, organizers, organizer_events, photos, me, health, pages):
+    for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from findme_common.settings import ServiceSettings
+from findme_common.settings import RedisServiceSettings
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(RedisServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FINDME_GATEWAY_", extra="ignore", frozen=True)
 
     host: str = "127.0.0.1"
@@ -25,7 +25,6 @@ class GatewaySettings(ServiceSettings):
     auth_target: str = "dns:///127.0.0.1:50051"
     events_target: str = "dns:///127.0.0.1:50052"
     selfie_target: str = "dns:///127.0.0.1:50053"
-    redis_url: str = "redis://127.0.0.1:6379/0"
 
     # Ed25519 public key (PEM) matching auth's signing key. Required: without it no
     # token can be checked, so the gateway refuses to start.
@@ -35,14 +34,23 @@ class GatewaySettings(ServiceSettings):
     # Clock skew tolerated between auth and gateway hosts, in seconds.
     token_leeway: float = 10.0
 
+    # One image file (a selfie, or each event photo).
     max_upload_bytes: int = Field(default=15 * MIB, gt=0)
     # JSON bodies are tiny; anything bigger is refused before it is read.
     max_json_bytes: int = Field(default=64 * 1024, gt=0)
+    # One photo upload request: files and total size (the multipart parser spools
+    # them to disk while they arrive).
+    max_photos_per_request: int = Field(default=50, ge=1)
+    max_photo_request_bytes: int = Field(default=100 * MIB, gt=0)
+    # Photos go to the events service in calls below its gRPC message limit.
+    photo_rpc_batch_bytes: int = Field(default=24 * MIB, gt=0)
 
-    # Per-call deadlines (seconds): lookups, bcrypt work (may queue), image work.
+    # Per-call deadlines (seconds): lookups, bcrypt work (may queue), image work,
+    # photo batches (originals are written to the blob store inside the call).
     cheap_deadline: float = Field(default=2.0, gt=0)
     password_deadline: float = Field(default=10.0, gt=0)
     selfie_deadline: float = Field(default=30.0, gt=0)
+    photos_deadline: float = Field(default=60.0, gt=0)
     health_deadline: float = Field(default=1.0, gt=0)
 
     # Requests per client address per window. A whole venue often shares one NAT
@@ -56,6 +64,9 @@ class GatewaySettings(ServiceSettings):
     # Peers (IPs or CIDRs, comma separated) whose X-Forwarded-For is believed,
     # e.g. the nginx in front. Empty: the socket peer is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # A registration holds its name this long at most (name_reservations).
+    name_reservation_seconds: int = Field(default=30, ge=1)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -4,15 +4,17 @@ identity from the bearer token, the client address and rate limits."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from findme_common.refusals import Reason
 
-from findme_gateway.claims import NameClaims
-from findme_gateway.clients import Backends
+from findme_gateway.backends import Backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import ApiError
+from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
 from findme_gateway.tokens import InvalidToken, Principal, Role, TokenVerifier
 
@@ -37,13 +39,13 @@ def get_client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def get_name_claims(request: Request) -> NameClaims:
-    claims: NameClaims = request.app.state.name_claims
-    return claims
+def get_name_reservations(request: Request) -> NameReservations:
+    reservations: NameReservations = request.app.state.name_reservations
+    return reservations
 
 
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
-NameClaimsDep = Annotated[NameClaims, Depends(get_name_claims)]
+NameReservationsDep = Annotated[NameReservations, Depends(get_name_reservations)]
 BackendsDep = Annotated[Backends, Depends(get_backends)]
 ClientAddress = Annotated[str, Depends(get_client_address)]
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -55,20 +57,18 @@ def _authenticate(
     if credentials is None:
         if request.headers.get("authorization"):
             raise ApiError(
-                401,
-                "invalid_token",
+                Reason.INVALID_TOKEN,
                 "Use 'Authorization: Bearer <token>'.",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
-        raise ApiError(401, "missing_token", "Log in first.", headers=_CHALLENGE)
+        raise ApiError(Reason.MISSING_TOKEN, "Log in first.", headers=_CHALLENGE)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
         return verifier.verify(credentials.credentials, role=role)
     except InvalidToken as exc:
         log.info("token refused", extra={"reason": str(exc), "role": role.value})
         raise ApiError(
-            401,
-            "invalid_token",
+            Reason.INVALID_TOKEN,
             "The access token is invalid or expired; log in again.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None
@@ -86,11 +86,24 @@ CurrentAttendee = Annotated[Principal, Depends(current_attendee)]
 CurrentOrganizer = Annotated[Principal, Depends(current_organizer)]
 
 
+def _login_limit(settings: GatewaySettings) -> int:
+    return settings.login_rate_limit
+
+
+def _register_limit(settings: GatewaySettings) -> int:
+    return settings.register_rate_limit
+
+
+def _upload_limit(settings: GatewaySettings) -> int:
+    return settings.upload_rate_limit
+
+
 class RateLimit:
     """Dependency counting the request against ``bucket`` for the client address."""
 
-    def __init__(self, bucket: str) -> None:
+    def __init__(self, bucket: str, limit: Callable[[GatewaySettings], int]) -> None:
         self.bucket = bucket
+        self.limit = limit
 
     async def __call__(
         self, request: Request, settings: SettingsDep, client: ClientAddress
@@ -98,19 +111,17 @@ class RateLimit:
         if not settings.rate_limit_enabled:
             return
         limiter: RateLimiter = request.app.state.rate_limiter
-        limit: int = getattr(settings, f"{self.bucket}_rate_limit")
         decision = await limiter.hit(
-            self.bucket, client, limit=limit, window=settings.rate_limit_window
+            self.bucket, client, limit=self.limit(settings), window=settings.rate_limit_window
         )
         if not decision.allowed:
             raise ApiError(
-                429,
-                "rate_limited",
+                Reason.RATE_LIMITED,
                 "Too many requests from this address; slow down.",
                 headers={"Retry-After": str(decision.retry_after)},
             )
 
 
-LoginRateLimit = Depends(RateLimit("login"))
-RegisterRateLimit = Depends(RateLimit("register"))
-UploadRateLimit = Depends(RateLimit("upload"))
+LoginRateLimit = Depends(RateLimit("login", _login_limit))
+RegisterRateLimit = Depends(RateLimit("register", _register_limit))
+UploadRateLimit = Depends(RateLimit("upload", _upload_limit))

@@ -1,20 +1,22 @@
 """Every refusal leaves the gateway as ``{"error": {"code", "message"}}``.
 
-Backend refusals arrive as gRPC status codes with a snake_case reason in trailing
-metadata; ``from_rpc_error`` is the single table that turns them into HTTP.
+``code`` is always a ``Reason`` (findme_common.refusals), and ``HTTP_STATUS`` is the
+one table that gives each reason its HTTP status: for the gateway's own refusals
+(tokens, rate limits, uploads) and for backend refusals alike, which arrive as gRPC
+errors carrying their reason (``from_rpc_error``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from findme_common.grpc_errors import error_reason, retry_after
+from findme_common.refusals import Reason, reason_of, retry_after_of, status_of
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -22,9 +24,99 @@ log = logging.getLogger(__name__)
 # Seconds a client should wait when a backend is down or saturated and gave no hint.
 DEFAULT_RETRY_AFTER = 1
 
+_R = Reason
+HTTP_STATUS: Final[dict[Reason, int]] = {
+    **dict.fromkeys(
+        (
+            _R.INVALID_REQUEST,
+            _R.INVALID_EVENT_CODE,
+            _R.INVALID_USERNAME,
+            _R.INVALID_EMAIL,
+            _R.PASSWORD_TOO_SHORT,
+            _R.PASSWORD_TOO_LONG,
+            _R.PASSWORD_INVALID,
+            _R.INVALID_PASSWORD_HASH,
+            _R.INVALID_ROLE,
+            _R.INVALID_SUBJECT,
+            _R.INVALID_EVENT,
+            _R.INVALID_EVENT_NAME,
+            _R.INVALID_DATES,
+            _R.INVALID_MATCH_TOLERANCE,
+            _R.INVALID_RETENTION_DAYS,
+            _R.INVALID_VALIDITY,
+            _R.INVALID_CURSOR,
+            _R.INVALID_LIMIT,
+            _R.INVALID_ENCODING,
+            _R.INVALID_SELFIE,
+            _R.INVALID_PHOTO_COUNT,
+            _R.INVALID_IMAGE_REQUEST,
+            _R.EMPTY_FILE,
+            _R.NOT_AN_IMAGE,
+            _R.TOO_MANY_PIXELS,
+            _R.NO_FACE,
+            _R.MULTIPLE_FACES,
+            _R.FACE_TOO_SMALL,
+            _R.FACE_CUT_OFF,
+        ),
+        422,
+    ),
+    _R.TOO_LARGE: 413,
+    _R.TOO_MANY_FILES: 413,
+    _R.UNSUPPORTED_FORMAT: 415,
+    _R.MISSING_TOKEN: 401,
+    _R.INVALID_TOKEN: 401,
+    _R.INVALID_CREDENTIALS: 401,
+    _R.TOO_MANY_ATTEMPTS: 429,
+    _R.RATE_LIMITED: 429,
+    **dict.fromkeys(
+        (
+            _R.NOT_FOUND,
+            _R.EVENT_NOT_FOUND,
+            _R.ATTENDEE_NOT_FOUND,
+            _R.ORGANIZER_NOT_FOUND,
+            _R.PHOTO_NOT_FOUND,
+            _R.INVITE_NOT_FOUND,
+        ),
+        404,
+    ),
+    _R.USERNAME_TAKEN: 409,
+    _R.EMAIL_TAKEN: 409,
+    _R.BAD_REQUEST: 400,
+    _R.METHOD_NOT_ALLOWED: 405,
+    # Starlette's other HTTP refusals keep their own status; 400 names the family.
+    _R.HTTP_ERROR: 400,
+    **dict.fromkeys(
+        (
+            _R.OVERLOADED,
+            _R.SERVICE_UNAVAILABLE,
+            _R.DATABASE_UNAVAILABLE,
+            _R.WORKER_CRASHED,
+            _R.TIMEOUT,
+            _R.CANCELLED,
+        ),
+        503,
+    ),
+    _R.UPSTREAM_ERROR: 502,
+    _R.INTERNAL_ERROR: 500,
+}
+# Why an event photo failed: stored on the photo and shown to its organizer, never
+# the answer to a request.
+NOT_HTTP: Final = frozenset({_R.ORIGINAL_MISSING, _R.PROCESSING_TIMED_OUT})
+
+# What a client is told when the system, not the request, failed (the backend's own
+# words stay in the logs).
+_SYSTEM_MESSAGES: Final[dict[Reason, str]] = {
+    _R.OVERLOADED: "The service is busy; try again shortly.",
+    _R.TIMEOUT: "A backend service did not answer in time; try again shortly.",
+    _R.CANCELLED: "The request was cancelled.",
+    _R.UPSTREAM_ERROR: "A backend service failed.",
+    _R.INTERNAL_ERROR: "Something went wrong.",
+}
+_UNAVAILABLE_MESSAGE = "A backend service is unavailable; try again shortly."
+
 
 class ApiError(HTTPException):
-    """A refusal with a machine-readable code.
+    """A refusal with a machine-readable reason; its status comes from ``HTTP_STATUS``.
 
     Subclassing HTTPException lets it pass through FastAPI's body parsing untouched
     (the body-size guard raises it from inside ``receive``).
@@ -32,84 +124,48 @@ class ApiError(HTTPException):
 
     def __init__(
         self,
-        status: int,
-        code: str,
+        reason: Reason,
         message: str,
         *,
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
+        status: int | None = None,
     ) -> None:
-        super().__init__(status_code=status, detail=message, headers=dict(headers or {}))
-        self.code = code
+        super().__init__(
+            status_code=status or HTTP_STATUS[reason], detail=message, headers=dict(headers or {})
+        )
+        self.reason = reason
         self.message = message
         self.extra = dict(extra or {})
 
-
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}
-
-
-def _retry_headers(seconds: int | None) -> dict[str, str]:
-    return {"Retry-After": str(seconds or DEFAULT_RETRY_AFTER)}
+    @property
+    def code(self) -> str:
+        return self.reason.value
 
 
-# INVALID_ARGUMENT reasons that have their own HTTP status.
-_INVALID_ARGUMENT_STATUS = {"unsupported_format": 415, "too_large": 413}
-
-# status, default code, whether the backend's message may be shown to the client.
-_CODE_TABLE: dict[grpc.StatusCode, tuple[int, str, bool]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: (422, "invalid_argument", True),
-    grpc.StatusCode.OUT_OF_RANGE: (422, "out_of_range", True),
-    grpc.StatusCode.ALREADY_EXISTS: (409, "already_exists", True),
-    grpc.StatusCode.ABORTED: (409, "conflict", True),
-    grpc.StatusCode.FAILED_PRECONDITION: (409, "failed_precondition", True),
-    grpc.StatusCode.UNAUTHENTICATED: (401, "unauthenticated", True),
-    grpc.StatusCode.PERMISSION_DENIED: (403, "forbidden", True),
-    grpc.StatusCode.NOT_FOUND: (404, "not_found", True),
-    grpc.StatusCode.UNAVAILABLE: (503, "service_unavailable", False),
-    grpc.StatusCode.DEADLINE_EXCEEDED: (503, "timeout", False),
-    grpc.StatusCode.CANCELLED: (503, "cancelled", False),
-}
-
-_HIDDEN_MESSAGES = {
-    "service_unavailable": "A backend service is unavailable; try again shortly.",
-    "timeout": "A backend service did not answer in time; try again shortly.",
-    "cancelled": "The request was cancelled.",
-    "overloaded": "The service is busy; try again shortly.",
-    "upstream_error": "A backend service failed.",
-}
+def error_body(reason: Reason, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": reason.value, "message": message, **extra}}
 
 
 def from_rpc_error(error: grpc.RpcError) -> ApiError:
     """The HTTP refusal for a failed backend call."""
-    code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
-    details = error.details() if callable(getattr(error, "details", None)) else None
-    reason = error_reason(error)
-
-    if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-        headers = _retry_headers(retry_after(error))
-        if reason == "too_many_attempts":
-            return ApiError(429, reason, details or "Too many attempts.", headers=headers)
-        reason = reason or "overloaded"
-        return ApiError(503, reason, _HIDDEN_MESSAGES["overloaded"], headers=headers)
-
-    if code not in _CODE_TABLE:
-        # INTERNAL, UNKNOWN, UNIMPLEMENTED, DATA_LOSS: a backend bug, not the client's.
-        return ApiError(502, "upstream_error", _HIDDEN_MESSAGES["upstream_error"])
-
-    status, default_code, show_message = _CODE_TABLE[code]
-    reason = reason or default_code
-    if code is grpc.StatusCode.INVALID_ARGUMENT:
-        status = _INVALID_ARGUMENT_STATUS.get(reason, status)
-    if show_message:
-        return ApiError(status, reason, details or reason.replace("_", " "))
-    message = _HIDDEN_MESSAGES.get(default_code, "A backend service failed.")
-    return ApiError(status, reason, message, headers=_retry_headers(retry_after(error)))
+    reason = reason_of(error)
+    status = HTTP_STATUS.get(reason, 502)
+    if status not in (429, 503):
+        if status >= 500:
+            return ApiError(_R.UPSTREAM_ERROR, _SYSTEM_MESSAGES[_R.UPSTREAM_ERROR])
+        details = error.details() if callable(getattr(error, "details", None)) else None
+        return ApiError(reason, details or reason.value.replace("_", " "))
+    headers = {"Retry-After": str(retry_after_of(error) or DEFAULT_RETRY_AFTER)}
+    if status == 429:
+        details = error.details() if callable(getattr(error, "details", None)) else None
+        return ApiError(reason, details or "Too many attempts.", headers=headers)
+    return ApiError(reason, _SYSTEM_MESSAGES.get(reason, _UNAVAILABLE_MESSAGE), headers=headers)
 
 
 def _response(error: ApiError) -> JSONResponse:
     return JSONResponse(
-        error_body(error.code, error.message, **error.extra),
+        error_body(error.reason, error.message, **error.extra),
         status_code=error.status_code,
         headers=error.headers,
     )
@@ -133,7 +189,7 @@ async def _on_rpc_error(request: Request, exc: Exception) -> JSONResponse:
     log.log(
         level,
         "backend refused",
-        extra={"grpc_code": str(getattr(exc, "code", lambda: None)()), "reason": error.code},
+        extra={"grpc_code": status_of(exc).name, "reason": error.code},
     )
     return _response(error)
 
@@ -144,30 +200,29 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
     field = _field_name(tuple(first.get("loc", ())))
     message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
-    return _response(ApiError(422, "invalid_request", message, extra={"field": field}))
+    return _response(ApiError(_R.INVALID_REQUEST, message, extra={"field": field}))
 
 
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_media_type",
+_HTTP_REASONS = {
+    400: _R.BAD_REQUEST,
+    404: _R.NOT_FOUND,
+    405: _R.METHOD_NOT_ALLOWED,
+    413: _R.TOO_LARGE,
 }
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
-    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return _response(ApiError(exc.status_code, code, message, headers=exc.headers))
+    reason = _HTTP_REASONS.get(exc.status_code, _R.HTTP_ERROR)
+    message = exc.detail if isinstance(exc.detail, str) else reason.value.replace("_", " ")
+    return _response(ApiError(reason, message, headers=exc.headers, status=exc.status_code))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette re-raises after this response, so the server logs the traceback.
-    return JSONResponse(error_body("internal_error", "Something went wrong."), status_code=500)
+    return JSONResponse(
+        error_body(_R.INTERNAL_ERROR, _SYSTEM_MESSAGES[_R.INTERNAL_ERROR]), status_code=500
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from findme_common.logging import REQUEST_ID_HEADER, request_id_var
+from findme_common.refusals import Reason
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from findme_gateway.errors import ApiError, error_body
@@ -81,7 +82,7 @@ class RequestIdMiddleware:
             if status:
                 raise  # the response has begun; the server can only drop the connection
             start, body = _json_response(
-                500, error_body("internal_error", "Something went wrong."), []
+                500, error_body(Reason.INTERNAL_ERROR, "Something went wrong."), []
             )
             await send_with_id(start)
             await send(body)
@@ -147,7 +148,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except ApiError as exc:
             # Raised from receive outside a route (e.g. while parsing a form).
-            if exc.code != "too_large" or response_started:
+            if exc.reason is not Reason.TOO_LARGE or response_started:
                 raise
             await self._refuse(send, limit)
 
@@ -155,11 +156,11 @@ class BodySizeLimitMiddleware:
     async def _refuse(send: Send, limit: int) -> None:
         error = _too_large(limit)
         start, body = _json_response(
-            413, error_body(error.code, error.message), [(b"connection", b"close")]
+            413, error_body(error.reason, error.message), [(b"connection", b"close")]
         )
         await send(start)
         await send(body)
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "too_large", f"The request body is larger than {limit} bytes.")
+    return ApiError(Reason.TOO_LARGE, f"The request body is larger than {limit} bytes.")

@@ -1,4 +1,4 @@
-"""Typed shapes of the public HTTP API (DESIGN.md section 7). Shapes only.
+"""Typed shapes of the public HTTP API (the README's API table). Shapes only.
 
 Bounds here only keep absurd input away from the backends; the events and auth
 services own the real rules (code format, username policy, password length).

@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
-from findme_common.grpc_errors import abort
+from findme_common.refusals import REASON_KEY, RETRY_AFTER_KEY
 from findme_gateway.app import create_app, lifespan
 from findme_gateway.config import GatewaySettings
 
@@ -137,21 +137,21 @@ async def client(app: FastAPI, open_client: Serve) -> AsyncIterator[httpx.AsyncC
 async def refuser() -> AsyncIterator[str]:
     """A real gRPC server on a loopback port whose one method, ``/test.Refuser/Call``,
     takes a JSON request and either aborts with the given code, reason and retry-after
-    (through ``findme_common.grpc_errors.abort``, as the services do) or, for code
-    "OK", answers with the x-request-id it received. Yields its target."""
+    (in trailing metadata, as the services' interceptor does) or, for code "OK",
+    answers with the x-request-id it received. Yields its target."""
 
     async def call(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
         order = json.loads(request)
         if order["code"] == "OK":
             metadata = dict(context.invocation_metadata() or ())
             return str(metadata.get("x-request-id", "")).encode()
-        code = grpc.StatusCode[order["code"]]
-        reason = order.get("reason")
-        if reason is None:
-            await context.abort(code, order.get("message", ""))
-        return await abort(
-            context, code, reason, order.get("message", ""), retry_after=order.get("retry_after")
-        )
+        metadata = []
+        if order.get("reason") is not None:
+            metadata.append((REASON_KEY, order["reason"]))
+        if order.get("retry_after") is not None:
+            metadata.append((RETRY_AFTER_KEY, str(order["retry_after"])))
+        context.set_trailing_metadata(tuple(metadata))
+        await context.abort(grpc.StatusCode[order["code"]], order.get("message", ""))
 
     handler = grpc.method_handlers_generic_handler(
         "test.Refuser", {"Call": grpc.unary_unary_rpc_method_handler(call)}

@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
 import httpx
 import pytest
 from fastapi import Request
-from findme_common.grpc_client import open_channel
+from findme_common.refusals import GRPC_STATUS, Reason
 from findme_gateway.app import create_app
-from findme_gateway.errors import from_rpc_error
+from findme_gateway.errors import HTTP_STATUS, NOT_HTTP, from_rpc_error
 
 CASES = [
     # (grpc code, reason, retry-after sent) -> (HTTP status, error code, Retry-After)
@@ -20,14 +22,15 @@ CASES = [
     (("INVALID_ARGUMENT", "multiple_faces", None), (422, "multiple_faces", None)),
     (("INVALID_ARGUMENT", "unsupported_format", None), (415, "unsupported_format", None)),
     (("INVALID_ARGUMENT", "too_large", None), (413, "too_large", None)),
-    (("INVALID_ARGUMENT", None, None), (422, "invalid_argument", None)),
-    (("OUT_OF_RANGE", None, None), (422, "out_of_range", None)),
+    (("INVALID_ARGUMENT", None, None), (422, "invalid_request", None)),
+    (("OUT_OF_RANGE", None, None), (422, "invalid_request", None)),
     (("ALREADY_EXISTS", "username_taken", None), (409, "username_taken", None)),
     (("ALREADY_EXISTS", "email_taken", None), (409, "email_taken", None)),
-    (("FAILED_PRECONDITION", None, None), (409, "failed_precondition", None)),
-    (("ABORTED", None, None), (409, "conflict", None)),
+    # A status without one of our reasons is the backend's fault, not the client's.
+    (("FAILED_PRECONDITION", None, None), (502, "upstream_error", None)),
+    (("ABORTED", None, None), (502, "upstream_error", None)),
     (("UNAUTHENTICATED", "invalid_credentials", None), (401, "invalid_credentials", None)),
-    (("PERMISSION_DENIED", None, None), (403, "forbidden", None)),
+    (("PERMISSION_DENIED", None, None), (502, "upstream_error", None)),
     (("NOT_FOUND", "event_not_found", None), (404, "event_not_found", None)),
     (("NOT_FOUND", None, None), (404, "not_found", None)),
     (("RESOURCE_EXHAUSTED", "too_many_attempts", 30), (429, "too_many_attempts", "30")),
@@ -35,17 +38,21 @@ CASES = [
     (("RESOURCE_EXHAUSTED", "overloaded", None), (503, "overloaded", "1")),
     (("RESOURCE_EXHAUSTED", None, None), (503, "overloaded", "1")),
     (("UNAVAILABLE", None, None), (503, "service_unavailable", "1")),
+    (("UNAVAILABLE", "database_unavailable", None), (503, "database_unavailable", "1")),
+    (("UNAVAILABLE", "worker_crashed", 1), (503, "worker_crashed", "1")),
     (("DEADLINE_EXCEEDED", None, None), (503, "timeout", "1")),
+    (("CANCELLED", None, None), (503, "cancelled", "1")),
     (("INTERNAL", None, None), (502, "upstream_error", None)),
     (("UNKNOWN", None, None), (502, "upstream_error", None)),
     (("UNIMPLEMENTED", None, None), (502, "upstream_error", None)),
     (("DATA_LOSS", "disk_on_fire", None), (502, "upstream_error", None)),
+    (("INVALID_ARGUMENT", "disk_on_fire", None), (422, "invalid_request", None)),
 ]
 
 
 @pytest.fixture
 async def refuser_channel(refuser: str) -> AsyncIterator[grpc.aio.Channel]:
-    channel = open_channel(refuser)
+    channel = grpc.aio.insecure_channel(refuser)
     yield channel
     await channel.close()
 
@@ -151,3 +158,45 @@ async def test_unexpected_exception_is_a_json_500_with_the_request_id(http) -> N
         "error": {"code": "internal_error", "message": "Something went wrong."}
     }
     assert response.headers["x-request-id"] == "boom-1"
+
+
+# -- one taxonomy ---------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _page_messages() -> set[str]:
+    script = (ROOT / "services/gateway/findme_gateway/static/api.js").read_text()
+    block = script.split("const ERROR_TEXT = {", 1)[1].split("\n};", 1)[0]
+    return set(re.findall(r"^\s+([a-z_]+):", block, flags=re.M))
+
+
+def _readme_rows() -> dict[str, str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Refusal reasons", 1)[1].split("\n#", 1)[0]
+    return dict(re.findall(r"^\| `([a-z_]+)` \| ([0-9]{3}|—) \|", section, flags=re.M))
+
+
+def test_every_reason_has_an_http_status_a_page_message_and_a_readme_row() -> None:
+    everything = set(Reason)
+    assert set(HTTP_STATUS) | NOT_HTTP == everything
+    assert not set(HTTP_STATUS) & NOT_HTTP
+    missing_messages = everything - _page_messages()
+    assert not missing_messages, f"static/api.js ERROR_TEXT lacks {sorted(missing_messages)}"
+    rows = _readme_rows()
+    assert set(rows) == everything, set(rows) ^ everything
+    for reason in everything:
+        expected = "—" if reason in NOT_HTTP else str(HTTP_STATUS[reason])
+        assert rows[reason] == expected, (reason, rows[reason], expected)
+
+
+def test_every_reason_a_service_raises_keeps_its_family_over_http() -> None:
+    families = {
+        grpc.StatusCode.INVALID_ARGUMENT: {413, 415, 422},
+        grpc.StatusCode.NOT_FOUND: {404},
+        grpc.StatusCode.ALREADY_EXISTS: {409},
+        grpc.StatusCode.RESOURCE_EXHAUSTED: {429, 503},
+        grpc.StatusCode.UNAVAILABLE: {503},
+    }
+    for reason, status in GRPC_STATUS.items():
+        assert HTTP_STATUS[reason] in families[status], reason

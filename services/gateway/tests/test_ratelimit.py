@@ -14,7 +14,7 @@ from findme_gateway.ratelimit import RateLimiter
 @pytest.fixture
 async def limiter(redis_url: str) -> AsyncIterator[RateLimiter]:
     client = redis.Redis.from_url(redis_url)
-    yield RateLimiter(client, prefix=f"test:{uuid.uuid4().hex}")
+    yield RateLimiter(client, retry_after=2, prefix=f"test:{uuid.uuid4().hex}")
     await client.aclose()
 
 
@@ -51,13 +51,15 @@ async def test_redis_down_allows_every_request(closed_port) -> None:
     client = redis.Redis.from_url(
         f"redis://127.0.0.1:{closed_port()}/0", socket_connect_timeout=0.25
     )
-    limiter = RateLimiter(client)
+    limiter = RateLimiter(client, retry_after=60)
     try:
         decisions = [await limiter.hit("login", "10.0.0.1", limit=1, window=60) for _ in range(3)]
     finally:
         await client.aclose()
 
     assert all(decision.allowed for decision in decisions)
+    # One timeout, then Redis is left alone instead of costing one per request.
+    assert limiter.guard.stats == {"failed": 1, "skipped": 2}
 
 
 async def test_login_past_the_limit_is_429_rate_limited(make_settings, open_client, redis_url):

@@ -6,36 +6,38 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
 
-from findme_gateway import accounts, selfies
 from findme_gateway.deps import (
     BackendsDep,
     ClientAddress,
     CurrentAttendee,
     LoginRateLimit,
-    NameClaimsDep,
+    NameReservationsDep,
     RegisterRateLimit,
     SettingsDep,
     UploadRateLimit,
 )
-from findme_gateway.errors import ApiError
+from findme_gateway.flows import accounts, selfies
+from findme_gateway.routes.converters import selfie_out
 from findme_gateway.schemas import (
     AttendeeOut,
-    FaceBoxOut,
     LoginIn,
     RegisterIn,
     RegisterOut,
     SelfieOut,
     TokenOut,
 )
+from findme_gateway.uploads import read_image
 
 router = APIRouter(prefix="/api", tags=["attendees"])
 
 
 @router.post("/register-with-event-code", status_code=201, dependencies=[RegisterRateLimit])
-async def register(body: RegisterIn, backends: BackendsDep, claims: NameClaimsDep) -> RegisterOut:
+async def register(
+    body: RegisterIn, backends: BackendsDep, reservations: NameReservationsDep
+) -> RegisterOut:
     registered = await accounts.register_attendee(
         backends=backends,
-        claims=claims,
+        reservations=reservations,
         event_code=body.event_code,
         username=body.username,
         password=body.password,
@@ -66,17 +68,8 @@ async def upload_selfie(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The selfie: JPEG, PNG, WebP or HEIC.")],
 ) -> SelfieOut:
-    # Read one byte past the limit: enough to know it is too big without buffering more.
-    image = await file.read(settings.max_upload_bytes + 1)
-    if len(image) > settings.max_upload_bytes:
-        raise ApiError(
-            413, "too_large", f"The image is larger than {settings.max_upload_bytes} bytes."
-        )
+    image = await read_image(file, settings.max_upload_bytes)
     saved = await selfies.upload_selfie(
         backends=backends, attendee_id=attendee.subject_id, image=image
     )
-    return SelfieOut(
-        face=FaceBoxOut(top=saved.top, right=saved.right, bottom=saved.bottom, left=saved.left),
-        stored_bytes=saved.stored_bytes,
-        matches=saved.matches,
-    )
+    return selfie_out(saved)

@@ -1,11 +1,19 @@
-"""Proto messages to response models, and the event reference of a request."""
+"""Proto messages and flow results to response models, and the references a route
+builds from the caller."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from findme.events.v1 import events_pb2
 
-from findme_gateway.schemas import EventDetailOut, ProgressOut
+from findme_gateway.flows.selfies import SavedSelfie
+from findme_gateway.schemas import EventDetailOut, FaceBoxOut, ProgressOut, SelfieOut
 from findme_gateway.tokens import Principal
+
+
+def _day(value: str) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def event_out(event: events_pb2.Event) -> EventDetailOut:
@@ -13,8 +21,8 @@ def event_out(event: events_pb2.Event) -> EventDetailOut:
         id=event.id,
         code=event.code,
         name=event.name,
-        starts_on=event.starts_on or None,  # type: ignore[arg-type]
-        ends_on=event.ends_on or None,  # type: ignore[arg-type]
+        starts_on=_day(event.starts_on),
+        ends_on=_day(event.ends_on),
         match_tolerance=event.match_tolerance,
         retention_days=event.retention_days,
     )
@@ -31,3 +39,16 @@ def progress_out(progress: events_pb2.Progress) -> ProgressOut:
         done=progress.done,
         failed=progress.failed,
     )
+
+
+def selfie_out(saved: SavedSelfie) -> SelfieOut:
+    return SelfieOut(
+        face=FaceBoxOut(top=saved.top, right=saved.right, bottom=saved.bottom, left=saved.left),
+        stored_bytes=saved.stored_bytes,
+        matches=saved.matches,
+    )
+
+
+def photo_urls(photo_id: int) -> tuple[str, str]:
+    """Gateway routes that check, per request, that the caller may see the photo."""
+    return f"/api/photos/{photo_id}/display", f"/api/photos/{photo_id}/thumbnail"

@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from findme_gateway import health
 from findme_gateway.deps import BackendsDep
+from findme_gateway.flows import health
 
 router = APIRouter(tags=["health"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from findme_gateway import accounts
 from findme_gateway.deps import BackendsDep, ClientAddress, LoginRateLimit, RegisterRateLimit
+from findme_gateway.flows import accounts
 from findme_gateway.schemas import OrganizerLoginIn, OrganizerSignUpIn, TokenOut
 
 router = APIRouter(prefix="/api/organizers", tags=["organizers"])

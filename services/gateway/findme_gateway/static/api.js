@@ -3,11 +3,19 @@
 "use strict";
 
 const ERROR_TEXT = {
-  // accounts
+  // Keyed by the reasons of findme_common.refusals.Reason (a test holds every one to a
+  // message here), plus "network" for a request that never reached the server.
+  // the request
   invalid_request: "Please check the form.",
+  bad_request: "The request could not be read. Please try again.",
+  method_not_allowed: "That action is not possible here.",
+  http_error: "The request could not be handled. Please try again.",
+  not_found: "That page or item does not exist.",
+  // accounts
   event_not_found: "No event has this code.",
   invalid_event_code: "That does not look like an event code.",
   invite_not_found: "This invite link is not valid any more. Ask the organizer for a new one.",
+  invalid_validity: "An invite must be valid for a positive time.",
   username_taken: "That username is already taken at this event.",
   invalid_username: "Usernames are 3 to 32 letters or digits (and . _ -).",
   email_taken: "An organizer account with this email already exists.",
@@ -15,19 +23,21 @@ const ERROR_TEXT = {
   password_too_short: "The password is too short (at least 8 characters).",
   password_too_long: "The password is too long.",
   password_invalid: "That password cannot be used.",
+  invalid_password_hash: "Your account cannot be used right now. Please contact the organizer.",
   invalid_credentials: "Wrong username or password.",
   too_many_attempts: "Too many failed attempts. Please wait before trying again.",
   rate_limited: "Too many requests from this device. Please wait a moment.",
   invalid_token: "Your session expired. Please log in again.",
   missing_token: "Please log in first.",
-  unauthenticated: "Your session expired. Please log in again.",
+  invalid_role: "This account cannot do that.",
+  invalid_subject: "Your session is not valid. Please log in again.",
+  invalid_event: "Your session is not valid. Please log in again.",
   attendee_not_found: "Your account no longer exists.",
   organizer_not_found: "Your organizer account no longer exists.",
   // images
   too_large: "That file is too large.",
   too_many_files: "Too many files in one upload.",
   unsupported_format: "That file type is not supported. Use JPEG, PNG, WebP or HEIC.",
-  unsupported_media_type: "That file type is not supported. Use JPEG, PNG, WebP or HEIC.",
   not_an_image: "That file is not an image, or it is damaged.",
   empty_file: "That file is empty.",
   too_many_pixels: "That image has too many pixels. Use a smaller one.",
@@ -36,11 +46,19 @@ const ERROR_TEXT = {
   face_too_small: "Your face is too small in the photo. Move closer.",
   face_cut_off: "Your face is cut off. Keep your whole face in the frame.",
   invalid_selfie: "That selfie could not be used. Try another photo.",
+  invalid_encoding: "That selfie could not be used. Try another photo.",
+  invalid_photo_count: "Send between one and fifty photos at a time.",
+  invalid_image_request: "That photo cannot be shown.",
   photo_not_found: "That photo is no longer available.",
+  original_missing: "The uploaded file was lost before it could be processed. Upload it again.",
+  processing_timed_out: "Processing this photo took too long, several times. Try a smaller copy.",
   // events
   invalid_event_name: "Give the event a name (at most 200 characters).",
   invalid_dates: "The end date must not be before the start date.",
+  invalid_match_tolerance: "The match tolerance must be between 0.2 and 1.0.",
+  invalid_retention_days: "Keep photos between 1 and 3650 days.",
   invalid_cursor: "The list is out of date. Reload the page.",
+  invalid_limit: "The list is out of date. Reload the page.",
   // the service itself
   overloaded: "The service is busy.",
   service_unavailable: "The service is temporarily unavailable.",

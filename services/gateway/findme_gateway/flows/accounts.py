@@ -1,8 +1,6 @@
-"""Sign-up and login flows for attendees and organizers (DESIGN.md section 2).
+"""Sign-up and login for attendees and organizers (docs/architecture.md, flows).
 
-Every call carries a deadline. A backend refusal propagates as ``grpc.RpcError``
-and is turned into HTTP by ``errors``; only the answers that must not reveal
-whether an account exists are decided here.
+Only the answers that must not reveal whether an account exists are decided here.
 """
 
 from __future__ import annotations
@@ -14,10 +12,11 @@ from dataclasses import dataclass
 import grpc
 from findme.auth.v1 import auth_pb2
 from findme.events.v1 import events_pb2
+from findme_common.refusals import Reason
 
-from findme_gateway.claims import NameClaims
-from findme_gateway.clients import Backends
+from findme_gateway.backends import Backends
 from findme_gateway.errors import ApiError
+from findme_gateway.name_reservations import NameReservations
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +35,11 @@ class RegisteredAttendee:
 
 
 def _invalid_credentials() -> ApiError:
-    return ApiError(401, "invalid_credentials", "Wrong username or password.")
+    return ApiError(Reason.INVALID_CREDENTIALS, "Wrong username or password.")
 
 
-def _username_taken() -> ApiError:
-    return ApiError(409, "username_taken", "That username is already taken at this event.")
+def username_taken() -> ApiError:
+    return ApiError(Reason.USERNAME_TAKEN, "That username is already taken at this event.")
 
 
 def _canonical_code(code: str) -> str:
@@ -55,15 +54,17 @@ def _normalised(name: str) -> str:
     return unicodedata.normalize("NFKC", folded)
 
 
-async def _issue(backends: Backends, role: int, subject_id: int, event_id: int) -> IssuedToken:
+async def issue_token(
+    backends: Backends, role: auth_pb2.Role, subject_id: int, event_id: int
+) -> IssuedToken:
     reply = await backends.auth.IssueToken(
-        auth_pb2.IssueTokenRequest(role=role, subject_id=subject_id, event_id=event_id),  # type: ignore[arg-type]
+        auth_pb2.IssueTokenRequest(role=role, subject_id=subject_id, event_id=event_id),
         timeout=backends.deadlines.cheap,
     )
     return IssuedToken(access_token=reply.access_token, expires_in=reply.expires_in)
 
 
-async def _hash(backends: Backends, password: str) -> str:
+async def hash_password(backends: Backends, password: str) -> str:
     reply = await backends.auth.HashPassword(
         auth_pb2.HashPasswordRequest(password=password), timeout=backends.deadlines.password
     )
@@ -83,7 +84,12 @@ async def _verify(
 
 
 async def register_attendee(
-    *, backends: Backends, claims: NameClaims, event_code: str, username: str, password: str
+    *,
+    backends: Backends,
+    reservations: NameReservations,
+    event_code: str,
+    username: str,
+    password: str,
 ) -> RegisteredAttendee:
     cheap = backends.deadlines.cheap
     # Cheap check first so a taken name does not cost a bcrypt hash.
@@ -92,12 +98,12 @@ async def register_attendee(
         timeout=cheap,
     )
     if availability.username_taken:
-        raise _username_taken()
-    async with claims.claim(_canonical_code(event_code), _normalised(username)) as ours:
+        raise username_taken()
+    async with reservations.reserve(_canonical_code(event_code), _normalised(username)) as ours:
         if not ours:
             # Someone is registering this very name right now.
-            raise _username_taken()
-        password_hash = await _hash(backends, password)
+            raise username_taken()
+        password_hash = await hash_password(backends, password)
         # The unique index decides a race between two registrations: the loser gets
         # ALREADY_EXISTS username_taken -> 409.
         attendee = await backends.events.CreateAttendee(
@@ -106,7 +112,7 @@ async def register_attendee(
             ),
             timeout=cheap,
         )
-    token = await _issue(backends, auth_pb2.ROLE_ATTENDEE, attendee.id, attendee.event_id)
+    token = await issue_token(backends, auth_pb2.ROLE_ATTENDEE, attendee.id, attendee.event_id)
     return RegisteredAttendee(token=token, attendee_id=attendee.id, username=attendee.username)
 
 
@@ -135,12 +141,12 @@ async def login_attendee(
 
 
 async def sign_up_organizer(*, backends: Backends, email: str, password: str) -> IssuedToken:
-    password_hash = await _hash(backends, password)
+    password_hash = await hash_password(backends, password)
     created = await backends.events.CreateOrganizer(
         events_pb2.CreateOrganizerRequest(email=email, password_hash=password_hash),
         timeout=backends.deadlines.cheap,
     )
-    return await _issue(backends, auth_pb2.ROLE_ORGANIZER, created.organizer_id, 0)
+    return await issue_token(backends, auth_pb2.ROLE_ORGANIZER, created.organizer_id, 0)
 
 
 async def login_organizer(
@@ -166,7 +172,7 @@ async def _complete_login(
     password: str,
     throttle: auth_pb2.ThrottleKey,
     *,
-    role: int,
+    role: auth_pb2.Role,
 ) -> IssuedToken:
     # An empty hash makes auth verify a dummy, so unknown accounts take as long.
     stored_hash = credentials.password_hash if credentials.found else ""
@@ -176,10 +182,12 @@ async def _complete_login(
     if verdict.needs_rehash and verdict.new_hash:
         await _save_rehash(backends, credentials.subject_id, verdict.new_hash, role=role)
     event_id = credentials.event_id if role == auth_pb2.ROLE_ATTENDEE else 0
-    return await _issue(backends, role, credentials.subject_id, event_id)
+    return await issue_token(backends, role, credentials.subject_id, event_id)
 
 
-async def _save_rehash(backends: Backends, subject_id: int, new_hash: str, *, role: int) -> None:
+async def _save_rehash(
+    backends: Backends, subject_id: int, new_hash: str, *, role: auth_pb2.Role
+) -> None:
     request = events_pb2.UpdatePasswordHashRequest(subject_id=subject_id, password_hash=new_hash)
     update = (
         backends.events.UpdateAttendeePasswordHash

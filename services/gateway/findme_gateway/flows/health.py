@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from findme_gateway.clients import Backends
+from findme_gateway.backends import Backends
 
 log = logging.getLogger(__name__)
 
