@@ -15,17 +15,27 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from findme_devstack import faces
 from findme_devstack.embedded import EmbeddedPostgres, start_postgres, start_redis
-
-FACES_DIR = Path(__file__).resolve().parent.parent / "shared" / "faces"
+from findme_devstack.unavailable import skip_or_fail
 
 
 @pytest.fixture(scope="session")
 def faces_dir() -> Path:
-    """../shared/faces beside the project (real labelled face photos)."""
-    if not FACES_DIR.is_dir():
-        pytest.skip("../shared/faces is not present")
-    return FACES_DIR
+    """Real face photos on any machine (findme_devstack.faces: a registry package's
+    test photos and scikit-image's, built once under the data folder). Under CI=true
+    a missing set fails the test instead of skipping it."""
+    try:
+        return faces.core_dir()
+    except faces.FacesUnavailable as exc:
+        skip_or_fail(f"real face photos unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def shared_faces_dir() -> Path | None:
+    """../shared/faces when it sits beside the project: more labelled faces, never
+    needed (tests that use it also run on the core set)."""
+    return faces.shared_dir()
 
 
 @pytest.fixture(scope="session")

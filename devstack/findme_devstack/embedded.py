@@ -13,6 +13,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 
@@ -24,18 +25,19 @@ def free_port() -> int:
 
 @dataclass
 class EmbeddedPostgres:
-    server: object
+    # pgserver's PostgresServer (the package has no type hints).
+    server: Any
     socket_dir: str
 
     def url(self, database: str = "findme") -> str:
         return f"postgresql://postgres@/{database}?host={self.socket_dir}"
 
     def create_database(self, name: str) -> str:
-        self.server.psql(f'CREATE DATABASE "{name}";')  # type: ignore[attr-defined]
+        self.server.psql(f'CREATE DATABASE "{name}";')
         return self.url(name)
 
     def stop(self) -> None:
-        self.server.cleanup()  # type: ignore[attr-defined]
+        self.server.cleanup()
 
 
 def start_postgres(data_dir: Path, database: str = "findme") -> EmbeddedPostgres:
@@ -48,7 +50,7 @@ def start_postgres(data_dir: Path, database: str = "findme") -> EmbeddedPostgres
         # pg_ctl gets 10 s inside pgserver; on a loaded 2-core box a start can miss it.
         for attempt in range(3):
             try:
-                server = pgserver.get_server(data_dir, cleanup_mode="stop")
+                server = pgserver.get_server(data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
                 break
             except (subprocess.SubprocessError, OSError):
                 if attempt == 2:

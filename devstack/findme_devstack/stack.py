@@ -34,8 +34,8 @@ from findme_devstack.embedded import (
 log = logging.getLogger("findme.devstack")
 
 SERVICES = ("auth", "events", "worker", "selfie", "gateway")
-# The photo worker is the events package's second entry point, with the events env.
-MODULES = {"worker": "findme_events.worker"}
+# The photo worker ships with the events service but is a package of its own.
+MODULES = {"worker": "findme_photo_worker"}
 
 
 class StackError(RuntimeError):
@@ -151,8 +151,10 @@ class Stack:
                 "FINDME_EVENTS_PORT": str(self.ports["events"]),
                 "FINDME_EVENTS_DATABASE_URL": self.database_url,
                 "FINDME_EVENTS_REDIS_URL": self.redis_url,
-                "FINDME_EVENTS_SELFIE_TARGET": self.target("selfie"),
                 "FINDME_EVENTS_BLOB_DIR": str(self.config.data_dir / "blobs"),
+                "FINDME_WORKER_DATABASE_URL": self.database_url,
+                "FINDME_WORKER_SELFIE_TARGET": self.target("selfie"),
+                "FINDME_WORKER_BLOB_DIR": str(self.config.data_dir / "blobs"),
                 "FINDME_SELFIE_PORT": str(self.ports["selfie"]),
                 "FINDME_GATEWAY_PORT": str(self.ports["gateway"]),
                 "FINDME_GATEWAY_AUTH_TARGET": self.target("auth"),
@@ -206,7 +208,7 @@ class Stack:
         """Process ids of each running part: the services, and the stores when embedded."""
         parts = {name: [process.pid] for name, process in self.processes.items()}
         if self._postgres is not None:
-            pid = self._postgres.server.get_pid()  # type: ignore[attr-defined]
+            pid = self._postgres.server.get_pid()
             if pid:
                 parts["postgres"] = [int(pid)]
         if self._redis is not None:

@@ -18,6 +18,7 @@ from findme_auth.config import AuthSettings
 from findme_common.settings import ServiceSettings
 from findme_events.config import EventsSettings
 from findme_gateway.config import GatewaySettings
+from findme_photo_worker.config import WorkerSettings
 from findme_selfie.config import SelfieSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,8 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "auth": AuthSettings,
     "events": EventsSettings,
     "selfie": SelfieSettings,
+    # The photo worker ships in the events image, with settings of its own.
+    "worker": WorkerSettings,
 }
 
 # Which code runs in each container / Render service.
@@ -38,7 +41,7 @@ COMPOSE_RUNS = {
     "gateway": "gateway",
     "auth": "auth",
     "events": "events",
-    "events-worker": "events",
+    "events-worker": "worker",
     "migrate": "events",
     "selfie": "selfie",
 }
@@ -46,7 +49,7 @@ RENDER_RUNS = {
     "findme-gateway": "gateway",
     "findme-auth": "auth",
     "findme-events": "events",
-    "findme-photo-worker": "events",
+    "findme-photo-worker": "worker",
     "findme-selfie": "selfie",
 }
 # The Render service each backend runs as (what clients' targets point at).
@@ -150,8 +153,12 @@ class Dockerfile:
         raise AssertionError(f"{self.path}: no {instruction}")
 
 
+# Code that runs in another service's image.
+IMAGE = {"worker": "events"}
+
+
 def dockerfile(service: str) -> Dockerfile:
-    path = ROOT / "services" / service / "Dockerfile"
+    path = ROOT / "services" / IMAGE.get(service, service) / "Dockerfile"
     return Dockerfile(path, path.read_text())
 
 

@@ -10,6 +10,7 @@ logs every finished call, which is how the tests count who served what.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from findme.auth.v1 import auth_pb2, auth_pb2_grpc
 from findme.selfie.v1 import selfie_pb2, selfie_pb2_grpc
-from findme_common.grpc_client import open_channel
+from findme_common.grpc_client import idempotent_methods, open_channel, service_config
 
 from .instances import Instance, shared_free_port, start_instance, wait_serving
 
@@ -28,12 +29,17 @@ HOSTS = ("127.0.0.2", "127.0.0.3")
 PROCESS_SELFIE = "/findme.selfie.v1.SelfieService/ProcessSelfie"
 HASH_PASSWORD = "/findme.auth.v1.AuthService/HashPassword"
 VERIFY_PASSWORD = "/findme.auth.v1.AuthService/VerifyPassword"
-# The calls a gateway may safely send twice: same input, same answer, no side effect
-# a second run would repeat (verification failures are counted by throttle keys,
-# which these tests do not send).
-IDEMPOTENT = (PROCESS_SELFIE, HASH_PASSWORD, VERIFY_PASSWORD)
+SELFIE_SERVICE = selfie_pb2.DESCRIPTOR.services_by_name["SelfieService"]
+AUTH_SERVICE = auth_pb2.DESCRIPTOR.services_by_name["AuthService"]
 CONCURRENCY = 4
 PASSWORD = "the right password"
+
+
+def plain_channel(target: str) -> grpc.aio.Channel:
+    """round_robin like ``open_channel``, but never retrying anything."""
+    return grpc.aio.insecure_channel(
+        target, options=[("grpc.service_config", json.dumps(service_config()))]
+    )
 
 
 @dataclass
@@ -154,8 +160,8 @@ def served(instances: tuple[Instance, Instance], *methods: str) -> list[int]:
 async def test_one_target_spreads_calls_over_both_instances(
     cluster: Cluster, selfie_image: bytes
 ) -> None:
-    selfie_channel = open_channel(cluster.selfie_target, idempotent_methods=IDEMPOTENT)
-    auth_channel = open_channel(cluster.auth_target, idempotent_methods=IDEMPOTENT)
+    selfie_channel = open_channel(cluster.selfie_target, SELFIE_SERVICE)
+    auth_channel = open_channel(cluster.auth_target, AUTH_SERVICE)
     try:
         selfie = selfie_pb2_grpc.SelfieServiceStub(selfie_channel)
         auth = auth_pb2_grpc.AuthServiceStub(auth_channel)
@@ -200,13 +206,18 @@ async def test_killing_an_instance_mid_run_loses_no_idempotent_call(
     auth_victim, auth_survivor = cluster.auth
     auth_methods = (HASH_PASSWORD, VERIFY_PASSWORD)
     selfie_total, auth_total = 24, 120
-    # Control: the same load through channels that name no method as idempotent.
-    # Whatever these lose is what the retry policy saved on the other channels.
+    # The calls the protos declare safe to send twice (a verification failure is
+    # counted by throttle keys, which these tests do not send).
+    assert {PROCESS_SELFIE, HASH_PASSWORD, VERIFY_PASSWORD} <= {
+        f"/{name}" for name in idempotent_methods(SELFIE_SERVICE, AUTH_SERVICE)
+    }
+    # Control: the same load through channels without retries. Whatever these lose
+    # is what the retry policy saved on the other channels.
     channels = {
-        "selfie": open_channel(cluster.selfie_target, idempotent_methods=IDEMPOTENT),
-        "auth": open_channel(cluster.auth_target, idempotent_methods=IDEMPOTENT),
-        "selfie-plain": open_channel(cluster.selfie_target),
-        "auth-plain": open_channel(cluster.auth_target),
+        "selfie": open_channel(cluster.selfie_target, SELFIE_SERVICE),
+        "auth": open_channel(cluster.auth_target, AUTH_SERVICE),
+        "selfie-plain": plain_channel(cluster.selfie_target),
+        "auth-plain": plain_channel(cluster.auth_target),
     }
     served_by_victim: dict[str, int] = {}
 

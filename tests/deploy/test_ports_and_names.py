@@ -31,11 +31,11 @@ def port(service: str) -> int:
 
 
 def test_settings_defaults_agree_with_each_other() -> None:
-    # The gateway's and events' default targets name the backends' default ports.
+    # The gateway's and the photo worker's default targets name the backends' ports.
     for backend in BACKENDS:
         _, target_port = grpc_target_hostport(default("gateway", f"{backend}_target"))
         assert target_port == port(backend), backend
-    _, selfie_port = grpc_target_hostport(default("events", "selfie_target"))
+    _, selfie_port = grpc_target_hostport(default("worker", "selfie_target"))
     assert selfie_port == port("selfie")
     assert len({port(service) for service in SERVICES}) == len(SERVICES)
 
@@ -63,7 +63,7 @@ def test_compose_targets_name_services_and_ports() -> None:
                 host, target_port = grpc_target_hostport(value)
                 assert host in BACKENDS, f"{name}.{key}"
                 assert target_port == port(host), f"{name}.{key}"
-                expected = key.removeprefix("FINDME_GATEWAY_").removeprefix("FINDME_EVENTS_")
+                expected = key.removeprefix("FINDME_GATEWAY_").removeprefix("FINDME_WORKER_")
                 assert expected == f"{host.upper()}_TARGET", f"{name}.{key} -> {host}"
 
 
@@ -110,4 +110,4 @@ def test_render_targets_use_discovery_hostnames_of_the_right_services() -> None:
                 "name": RENDER_NAME[backend],
                 "envVarKey": "RENDER_DISCOVERY_SERVICE",
             }, f"{name}.{variable}"
-    assert seen == 5  # gateway x3, events, photo worker
+    assert seen == 4  # gateway x3, photo worker

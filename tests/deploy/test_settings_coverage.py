@@ -27,6 +27,7 @@ def test_every_service_has_required_settings_to_check() -> None:
     assert required_env("auth") == {"FINDME_AUTH_TOKEN_PRIVATE_KEY"}
     assert required_env("events") == {"FINDME_EVENTS_DATABASE_URL"}
     assert required_env("selfie") == set()
+    assert required_env("worker") == {"FINDME_WORKER_DATABASE_URL"}
 
 
 @pytest.mark.parametrize("container", sorted(COMPOSE_RUNS))

@@ -4,7 +4,6 @@ Tests drive the gateway over HTTP, exactly as a browser or a load script would."
 
 from __future__ import annotations
 
-import io
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,9 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from findme_devstack import faces
 from findme_devstack.stack import Stack, temporary_stack
-
-SHARED_FACES = Path(__file__).resolve().parents[3] / "shared" / "faces"
 
 
 @pytest.fixture(scope="session")
@@ -32,31 +30,6 @@ def stack() -> Iterator[Stack]:
 def client(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.url, timeout=60) as http:
         yield http
-
-
-def _face_photo(name: str) -> bytes:
-    """A real photo: ../shared/faces when present, else scikit-image's astronaut (one face)."""
-    path = SHARED_FACES / name
-    if path.is_file():
-        return path.read_bytes()
-    from PIL import Image
-    from skimage import data
-
-    buffer = io.BytesIO()
-    Image.fromarray(data.astronaut()).save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
-
-
-def _no_face_photo() -> bytes:
-    path = SHARED_FACES / "negatives" / "dogs.jpg"
-    if path.is_file():
-        return path.read_bytes()
-    from PIL import Image
-    from skimage import data
-
-    buffer = io.BytesIO()
-    Image.fromarray(data.coffee()).save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
 
 
 @dataclass
@@ -85,31 +58,20 @@ def event(client: httpx.Client, organizer: Organizer) -> dict[str, object]:
 
 
 @pytest.fixture(scope="session")
-def selfie_bytes() -> bytes:
+def selfie_bytes(faces_dir: Path) -> bytes:
     """A real one-face photo."""
-    return _face_photo("selfies/obama.jpg")
+    return (faces_dir / faces.OBAMA).read_bytes()
 
 
 @pytest.fixture(scope="session")
-def no_face_bytes() -> bytes:
-    return _no_face_photo()
+def no_face_bytes(faces_dir: Path) -> bytes:
+    return (faces_dir / faces.NO_FACE).read_bytes()
 
 
 @pytest.fixture(scope="session")
-def two_faces_bytes(selfie_bytes: bytes) -> bytes:
-    """Two people: the shared group photo, else the one-face photo twice side by side."""
-    path = SHARED_FACES / "photos" / "biden_and_obama.jpg"
-    if path.is_file():
-        return path.read_bytes()
-    from PIL import Image
-
-    one = Image.open(io.BytesIO(selfie_bytes)).convert("RGB")
-    both = Image.new("RGB", (one.width * 2, one.height))
-    both.paste(one, (0, 0))
-    both.paste(one, (one.width, 0))
-    buffer = io.BytesIO()
-    both.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
+def two_faces_bytes(faces_dir: Path) -> bytes:
+    """Two people side by side."""
+    return (faces_dir / faces.TWO_PEOPLE).read_bytes()
 
 
 @pytest.fixture

@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from findme_devstack import faces
 from findme_devstack.stack import Stack
+from findme_devstack.unavailable import skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)", allow_module_level=True)
+    skip_or_fail("Debian's chromium is not installed (/usr/bin/chromium)", module=True)
 
 from playwright.sync_api import (  # noqa: E402
     Browser,
@@ -172,14 +174,14 @@ def test_attendee_sees_new_photo_without_reload(
     attendee.get_by_role("button", name="Register").click()
     expect(attendee.locator("#who")).to_have_text("ann")
 
-    # A refusal: the selfie service finds no face in a photo of dogs.
-    field(attendee, "Selfie (").set_input_files(str(faces_dir / "negatives" / "dogs.jpg"))
+    # A refusal: the selfie service finds no face in a photo of a cup of coffee.
+    field(attendee, "Selfie (").set_input_files(str(faces_dir / faces.NO_FACE))
     attendee.get_by_role("button", name="Upload selfie").click()
     expect(attendee.locator("#selfie-status")).to_have_text(
         "No face found. Use a clear, well-lit photo of your face."
     )
 
-    field(attendee, "Selfie (").set_input_files(str(faces_dir / "selfies" / "obama.jpg"))
+    field(attendee, "Selfie (").set_input_files(str(faces_dir / faces.OBAMA))
     attendee.get_by_role("button", name="Upload selfie").click()
     expect(attendee.locator("#selfie-status")).to_have_text(
         "Face found. You appear in 0 photos so far."
@@ -188,7 +190,7 @@ def test_attendee_sees_new_photo_without_reload(
 
     # The page must not reload: a marker on window survives only if it does not.
     attendee.evaluate("window.findmeNoReload = true")
-    upload_photos(organizer, faces_dir / "photos" / "biden_and_obama.jpg")
+    upload_photos(organizer, faces_dir / faces.TWO_PEOPLE)
     expect(organizer.locator("#upload-status")).to_have_text("1 photo accepted.")
     expect(organizer.locator("#progress-text")).to_contain_text("1 done", timeout=30_000)
     expect(organizer.locator("#stats")).to_contain_text("Attendees1")
@@ -219,7 +221,7 @@ def test_per_file_refusal_invite_and_deletions(
     # One file that is not an image: refused by name, the photo beside it accepted.
     notes = tmp_path / "notes.txt"
     notes.write_text("not a photo")
-    upload_photos(organizer, faces_dir / "photos" / "biden_and_obama.jpg", notes)
+    upload_photos(organizer, faces_dir / faces.TWO_PEOPLE, notes)
     expect(organizer.locator("#upload-status")).to_have_text(
         "1 photo accepted; 1 file refused (listed below)."
     )
@@ -236,7 +238,7 @@ def test_per_file_refusal_invite_and_deletions(
     expect(guest.locator("#account")).to_be_hidden()
     field(guest, "Username").fill("bo")
     field(guest, "Password").fill("attendee pass 2")
-    field(guest, "Selfie (").set_input_files(str(faces_dir / "selfies" / "obama.jpg"))
+    field(guest, "Selfie (").set_input_files(str(faces_dir / faces.OBAMA))
     guest.get_by_role("button", name="Join").click()
     expect(guest.locator("#invite-status")).to_have_text(
         "Usernames are 3 to 32 letters or digits (and . _ -)."
@@ -251,7 +253,7 @@ def test_per_file_refusal_invite_and_deletions(
     # (429 + Retry-After) is explained with its wait. Provoking either for real
     # needs a flood, so the browser answers the first call itself.
     busy = answer_once(guest, "/api/upload-selfie", 503, "overloaded", retry_after=1)
-    field(guest, "Selfie (").set_input_files(str(faces_dir / "selfies" / "obama.jpg"))
+    field(guest, "Selfie (").set_input_files(str(faces_dir / faces.OBAMA))
     guest.get_by_role("button", name="Upload selfie").click()
     expect(guest.locator("#selfie-status")).to_have_text(
         "The service is busy; trying again in 1 second..."
