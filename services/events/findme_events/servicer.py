@@ -14,7 +14,15 @@ from findme.events.v1 import events_pb2_grpc
 from findme_common.refusals import Reason, Refusal
 
 from findme_events import messages
-from findme_events.usecases import attendees, events, invites, organizers, photos, selfies
+from findme_events.usecases import (
+    accounts,
+    attendees,
+    events,
+    invites,
+    organizers,
+    photos,
+    selfies,
+)
 from findme_events.usecases.resources import Resources
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -46,8 +54,11 @@ class EventsServicer(events_pb2_grpc.EventsServiceServicer):
     async def UpdateOrganizerPasswordHash(
         self, request: pb.UpdatePasswordHashRequest, context: Context
     ) -> pb.UpdatePasswordHashResponse:
-        await organizers.update_organizer_password_hash(
-            self.r, organizer_id=request.subject_id, password_hash=request.password_hash
+        await accounts.update_password_hash(
+            self.r,
+            account="organizer",
+            account_id=request.subject_id,
+            password_hash=request.password_hash,
         )
         return pb.UpdatePasswordHashResponse()
 
@@ -142,8 +153,11 @@ class EventsServicer(events_pb2_grpc.EventsServiceServicer):
     async def UpdateAttendeePasswordHash(
         self, request: pb.UpdatePasswordHashRequest, context: Context
     ) -> pb.UpdatePasswordHashResponse:
-        await attendees.update_attendee_password_hash(
-            self.r, attendee_id=request.subject_id, password_hash=request.password_hash
+        await accounts.update_password_hash(
+            self.r,
+            account="attendee",
+            account_id=request.subject_id,
+            password_hash=request.password_hash,
         )
         return pb.UpdatePasswordHashResponse()
 

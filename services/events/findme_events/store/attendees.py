@@ -4,7 +4,7 @@ credentials for login, password rehash and deletion."""
 from __future__ import annotations
 
 from findme_common.refusals import Reason, Refusal
-from sqlalchemy import Select, delete, exists, insert, select, update
+from sqlalchemy import Select, delete, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -72,16 +72,6 @@ async def attendee_credentials(
         password_hash=row.password_hash,
         account=username_key,
     )
-
-
-async def update_attendee_password_hash(
-    *, conn: AsyncConnection, attendee_id: int, password_hash: str
-) -> None:
-    result = await conn.execute(
-        update(Attendee).where(Attendee.id == attendee_id).values(password_hash=password_hash)
-    )
-    if result.rowcount == 0:
-        raise Refusal(Reason.ATTENDEE_NOT_FOUND, "no such attendee")
 
 
 async def delete_attendee(*, conn: AsyncConnection, attendee_id: int) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from findme_common.refusals import Reason, Refusal
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,13 +35,3 @@ async def organizer_credentials(*, conn: AsyncConnection, email: str) -> Credent
     return CredentialsRecord(
         found=True, subject_id=row.id, password_hash=row.password_hash, account=email
     )
-
-
-async def update_organizer_password_hash(
-    *, conn: AsyncConnection, organizer_id: int, password_hash: str
-) -> None:
-    result = await conn.execute(
-        update(Organizer).where(Organizer.id == organizer_id).values(password_hash=password_hash)
-    )
-    if result.rowcount == 0:
-        raise Refusal(Reason.ORGANIZER_NOT_FOUND, "no such organizer")

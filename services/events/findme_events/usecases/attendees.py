@@ -56,16 +56,6 @@ async def attendee_credentials(
         return await attendees.attendee_credentials(conn=conn, event_id=event.id, username_key=key)
 
 
-async def update_attendee_password_hash(
-    r: Resources, *, attendee_id: int, password_hash: str
-) -> None:
-    password_hash = validation.password_hash(password_hash)
-    async with r.engine.begin() as conn:
-        await attendees.update_attendee_password_hash(
-            conn=conn, attendee_id=attendee_id, password_hash=password_hash
-        )
-
-
 async def delete_attendee(r: Resources, *, attendee_id: int) -> None:
     """The attendee row goes; selfie (with its encoding) and matches cascade."""
     async with r.engine.begin() as conn:

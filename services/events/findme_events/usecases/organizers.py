@@ -24,13 +24,3 @@ async def organizer_credentials(r: Resources, *, email: str) -> CredentialsRecor
         return CredentialsRecord(found=False, account=account)
     async with r.engine.connect() as conn:
         return await organizers.organizer_credentials(conn=conn, email=account)
-
-
-async def update_organizer_password_hash(
-    r: Resources, *, organizer_id: int, password_hash: str
-) -> None:
-    password_hash = validation.password_hash(password_hash)
-    async with r.engine.begin() as conn:
-        await organizers.update_organizer_password_hash(
-            conn=conn, organizer_id=organizer_id, password_hash=password_hash
-        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from findme_common.refusals import Refusal
-from findme_events.store import attendees
+from findme_events.store import accounts, attendees
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..support import store_event
@@ -48,8 +48,8 @@ async def test_credentials_and_password_hash_updates(
     event_id = await store_event(engine, organizer_id)
     attendee_id = await make_attendee(engine, event_id)
     async with engine.begin() as conn:
-        await attendees.update_attendee_password_hash(
-            conn=conn, attendee_id=attendee_id, password_hash="new"
+        await accounts.update_password_hash(
+            conn=conn, account="attendee", account_id=attendee_id, password_hash="new"
         )
     async with engine.connect() as conn:
         found = await attendees.attendee_credentials(
@@ -67,8 +67,8 @@ async def test_credentials_and_password_hash_updates(
     assert (missing.found, missing.event_id, missing.password_hash) == (False, event_id, "")
     with pytest.raises(Refusal, match=r"^attendee_not_found:"):
         async with engine.begin() as conn:
-            await attendees.update_attendee_password_hash(
-                conn=conn, attendee_id=attendee_id + 100, password_hash="x"
+            await accounts.update_password_hash(
+                conn=conn, account="attendee", account_id=attendee_id + 100, password_hash="x"
             )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from findme_common.refusals import Refusal
-from findme_events.store import organizers
+from findme_events.store import accounts, organizers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -28,14 +28,14 @@ async def test_second_organizer_with_the_same_email_is_refused(engine: AsyncEngi
 
 async def test_password_hash_updates(engine: AsyncEngine, organizer_id: int) -> None:
     async with engine.begin() as conn:
-        await organizers.update_organizer_password_hash(
-            conn=conn, organizer_id=organizer_id, password_hash="new-o"
+        await accounts.update_password_hash(
+            conn=conn, account="organizer", account_id=organizer_id, password_hash="new-o"
         )
     async with engine.connect() as conn:
         organizer = await organizers.organizer_credentials(conn=conn, email="o@example.com")
     assert organizer.password_hash == "new-o"
     with pytest.raises(Refusal, match=r"^organizer_not_found:"):
         async with engine.begin() as conn:
-            await organizers.update_organizer_password_hash(
-                conn=conn, organizer_id=organizer_id + 100, password_hash="x"
+            await accounts.update_password_hash(
+                conn=conn, account="organizer", account_id=organizer_id + 100, password_hash="x"
             )
