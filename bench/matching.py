@@ -30,12 +30,16 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from findme_events import migrate, pipeline, repository
+from findme_events import matching, migrate
 from findme_events.config import EventsSettings, async_database_url
-from findme_events.matching import LOCK_ATTENDEES, MATCH_PHOTO
+from findme_events.models import Face
 from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
-from sqlalchemy import text
+from findme_events.store import photo_queue
+from findme_events.usecases.selfies import store_and_match
+from sqlalchemy import insert, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.sql import Executable
 
 # The service's own default, so the plans and timings are the ones it runs.
 TOLERANCE = float(EventsSettings.model_fields["default_match_tolerance"].default)
@@ -118,9 +122,13 @@ async def analyze(engine: AsyncEngine) -> None:
         await conn.close()
 
 
-async def explain(engine: AsyncEngine, sql: str, params: dict[str, object]) -> str:
+async def explain(engine: AsyncEngine, statement: Executable) -> str:
+    """The plan of one of the service's own statements, with its real parameters."""
+    sql = str(
+        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    )
     async with engine.connect() as conn:
-        rows = await conn.execute(text("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql), params)
+        rows = await conn.execute(text("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql))
         # The 128 numbers of a probe vector say nothing; keep the plan readable.
         lines = [re.sub(r"'\[[^\]]{40,}\]'", "'[128-d probe]'", row[0]) for row in rows]
         await conn.rollback()
@@ -186,19 +194,20 @@ async def selfie_vs_faces(engine: AsyncEngine, faces: int, runs: int) -> dict[st
         selfie = [float(v) for v in attendee_face]
         begin = time.perf_counter()
         async with engine.begin() as conn:
-            matches = await repository.save_selfie(
-                conn=conn, attendee_id=attendee_id, jpeg=b"x" * 60_000, encoding=selfie, face=BOX
+            matches = await store_and_match(
+                conn, attendee_id=attendee_id, jpeg=b"x" * 60_000, encoding=selfie, face=BOX
             )
         if run >= WARMUP_RUNS:  # the first runs pay for cold caches
             timings.append((time.perf_counter() - begin) * 1000)
 
-    probe = literal([float(v) for v in attendee_face])
     plan = await explain(
         engine,
-        "SELECT DISTINCT ON (photo_id) photo_id, id, encoding <-> CAST(:probe AS vector) AS d "
-        "FROM faces WHERE event_id = :e AND encoding <-> CAST(:probe AS vector) <= :t "
-        "ORDER BY photo_id, encoding <-> CAST(:probe AS vector), id",
-        {"probe": probe, "e": event_id, "t": TOLERANCE},
+        matching.selfie_matches_query(
+            attendee_id=attendee_id,
+            event_id=event_id,
+            tolerance=TOLERANCE,
+            encoding=[float(v) for v in attendee_face],
+        ),
     )
     return {"timings": timings, "matches": matches, "setup": setup, "plan": plan}
 
@@ -260,7 +269,7 @@ async def photo_vs_attendees(engine: AsyncEngine, attendees: int, runs: int) -> 
         conn = await engine.connect()
         try:
             begin = time.perf_counter()
-            found = await pipeline.complete(
+            found = await photo_queue.complete(
                 conn=conn,
                 photo=claimed,
                 width=1,
@@ -278,7 +287,7 @@ async def photo_vs_attendees(engine: AsyncEngine, attendees: int, runs: int) -> 
 
     async with engine.begin() as conn:
         await conn.execute(
-            pipeline.INSERT_FACE,
+            insert(Face),
             [
                 {
                     "photo_id": photo_id,
@@ -287,16 +296,15 @@ async def photo_vs_attendees(engine: AsyncEngine, attendees: int, runs: int) -> 
                     "right": 1,
                     "bottom": 1,
                     "left": 0,
-                    "encoding": literal(f),
+                    "encoding": f,
                 }
                 for f in faces
             ],
         )
-    lock_plan = await explain(engine, LOCK_ATTENDEES.text, {"event_id": event_id})
+    lock_plan = await explain(engine, matching.lock_attendees_query(event_id))
     match_plan = await explain(
         engine,
-        MATCH_PHOTO.text,
-        {"event_id": event_id, "photo_id": photo_id, "tolerance": TOLERANCE},
+        matching.photo_matches_query(event_id=event_id, photo_id=photo_id, tolerance=TOLERANCE),
     )
     return {
         "timings": timings,
