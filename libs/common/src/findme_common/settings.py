@@ -6,7 +6,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,23 +42,76 @@ class RedisServiceSettings(ServiceSettings):
     redis_retry_after: float = Field(default=2.0, ge=0)
 
 
-def _cgroup_cpu_limit(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int | None:
-    # cgroup v2 "quota period" (e.g. "200000 100000" = 2 CPUs; "max 100000" = none).
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _read_fields(path: Path) -> list[str] | None:
     try:
-        quota, period = cpu_max.read_text().split()[:2]
-    except (OSError, ValueError):
+        return path.read_text().split()
+    except OSError:
         return None
-    if quota == "max":
-        return None
-    return max(1, math.ceil(int(quota) / int(period)))
 
 
-def usable_cpus() -> int:
+def cgroup_cpu_limit(cgroup: Path = CGROUP_ROOT) -> int | None:
+    """Whole CPUs the container's CPU quota allows (rounded up), or None without a quota.
+
+    cgroup v2: ``cpu.max`` holds "quota period" ("200000 100000" = 2 CPUs; "max 100000" =
+    no quota). cgroup v1: ``cpu/cpu.cfs_quota_us`` (-1 = no quota) and
+    ``cpu/cpu.cfs_period_us``.
+    """
+    v2 = _read_fields(cgroup / "cpu.max")
+    if v2 is not None:
+        quota, period = [*v2, "", ""][:2]
+    else:
+        v1_quota = _read_fields(cgroup / "cpu" / "cpu.cfs_quota_us")
+        v1_period = _read_fields(cgroup / "cpu" / "cpu.cfs_period_us")
+        if not v1_quota or not v1_period:
+            return None
+        quota, period = v1_quota[0], v1_period[0]
+    try:
+        quota_us, period_us = int(quota), int(period)
+    except ValueError:
+        return None  # "max", or a file this code does not understand
+    if quota_us <= 0 or period_us <= 0:
+        return None
+    return max(1, math.ceil(quota_us / period_us))
+
+
+def usable_cpus(cgroup: Path = CGROUP_ROOT) -> int:
     """CPUs this process may really use: its affinity set (taskset, some container
-    runtimes) capped by a container's CPU quota, which os.cpu_count() ignores."""
+    runtimes) capped by a container's CPU quota, which os.cpu_count() ignores. A
+    Render instance or a ``docker run --cpus 2`` on a 64-core host gets 2, not 64."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    limit = _cgroup_cpu_limit()
-    return max(1, min(cpus or 1, limit or cpus or 1))
+    cpus = cpus or 1
+    limit = cgroup_cpu_limit(cgroup)
+    return max(1, min(cpus, limit) if limit else cpus)
+
+
+def dns_target(host: str, port: int | str) -> str:
+    """The gRPC target that reaches every address ``host`` resolves to (with the
+    round_robin policy of ``findme_common.grpc_client``): one per instance behind a
+    compose service name or a Render "-discovery" host name."""
+    host = host.strip()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"dns:///{host}:{port}"
+
+
+def fill_targets(cls: type[BaseSettings], data: Any, backends: tuple[str, ...]) -> Any:
+    """For a ``mode="before"`` model validator: each ``<backend>_target`` left empty
+    becomes ``dns_target(<backend>_host, <backend>_port)``, so deployments give a host
+    name and a port (Render: the target's discovery host) instead of composing a
+    target in a shell."""
+    if not isinstance(data, dict):
+        return data
+    filled = dict(data)
+    for backend in backends:
+        if filled.get(f"{backend}_target"):
+            continue
+        host = filled.get(f"{backend}_host", cls.model_fields[f"{backend}_host"].default)
+        port = filled.get(f"{backend}_port", cls.model_fields[f"{backend}_port"].default)
+        filled[f"{backend}_target"] = dns_target(str(host), str(port).strip())
+    return filled
 
 
 S = TypeVar("S", bound=BaseSettings)
