@@ -58,6 +58,7 @@ def build_service(settings: AuthSettings) -> GrpcService:
             "auth ready",
             extra={
                 "bcrypt_rounds": settings.bcrypt_rounds,
+                "token_kid": tokens.key_id,
                 "workers": settings.workers,
                 "queue_limit": settings.queue_limit,
             },

@@ -1,7 +1,9 @@
 """Access tokens: JWTs signed with Ed25519 (EdDSA).
 
 Auth holds the private key; the gateway verifies with the public key locally, so
-no RPC is spent per request and a leaked gateway cannot mint tokens.
+no RPC is spent per request and a leaked gateway cannot mint tokens. Every token
+names its key in the ``kid`` header, so the gateway can accept the old and the new
+key while a new one is rolled out (``findme_auth.key_rotation``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 from findme_common.refusals import Reason, Refusal
+from findme_common.token_keys import key_id
 
 ALGORITHM = "EdDSA"
 ATTENDEE = "attendee"
@@ -39,6 +42,9 @@ class TokenIssuer:
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("token signing key must be Ed25519")
         self._key = key
+        self.key_id = key_id(
+            key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        )
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
@@ -72,7 +78,7 @@ class TokenIssuer:
         }
         if role == ATTENDEE:
             claims["event"] = event_id
-        token = jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        token = jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.key_id})
         return IssuedToken(access_token=token, expires_in=self.ttl_seconds)
 
 

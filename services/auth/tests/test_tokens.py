@@ -144,3 +144,21 @@ def test_refuses_token_from_another_key(issuer: TokenIssuer) -> None:
     token = other.issue(role="organizer", subject_id=1).access_token
     with pytest.raises(jwt.InvalidSignatureError):
         verify(token, issuer.public_key_pem)
+
+
+def test_tokens_name_their_key(issuer: TokenIssuer, key_pair: Any) -> None:
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding as Enc,
+    )
+    from cryptography.hazmat.primitives.serialization import (
+        PublicFormat,
+        load_pem_public_key,
+    )
+    from findme_common.token_keys import key_id
+
+    header, _, _ = parts(issuer.issue(role="organizer", subject_id=3).access_token)
+    public = load_pem_public_key(key_pair.public_pem.encode())
+    expected = key_id(public.public_bytes(Enc.DER, PublicFormat.SubjectPublicKeyInfo))
+
+    assert header["kid"] == issuer.key_id == expected
+    assert header["alg"] == "EdDSA"

@@ -152,3 +152,64 @@ def test_non_numeric_subject_is_refused(verifier, make_token) -> None:
 def test_garbage_is_refused(verifier) -> None:
     with pytest.raises(InvalidToken):
         verifier.verify("not-a-token", role=Role.ATTENDEE)
+
+
+# --- several accepted keys, chosen by the token's key id -----------------------------
+
+
+def _pem_and_kid(key: Ed25519PrivateKey) -> tuple[str, str]:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from findme_common.token_keys import key_id
+
+    public = key.public_key()
+    return (
+        public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode(),
+        key_id(public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)),
+    )
+
+
+def _signed(key: Ed25519PrivateKey, make_token, kid: str | None) -> str:
+    claims = _claims(make_token(subject=11))
+    headers = {"kid": kid} if kid is not None else None
+    return jwt.encode(claims, key, algorithm="EdDSA", headers=headers)
+
+
+def test_each_accepted_key_verifies_the_tokens_that_name_it(make_token) -> None:
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    (old_pem, old_kid), (new_pem, new_kid) = _pem_and_kid(old), _pem_and_kid(new)
+    both = TokenVerifier(new_pem + old_pem, issuer="findme-auth", audience="findme")
+
+    assert both.key_ids == [new_kid, old_kid]
+    for key, kid in ((old, old_kid), (new, new_kid)):
+        assert both.verify(_signed(key, make_token, kid), role=Role.ATTENDEE).subject_id == 11
+
+
+def test_a_retired_key_id_is_refused(make_token) -> None:
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    (_, old_kid), (new_pem, _) = _pem_and_kid(old), _pem_and_kid(new)
+    only_new = TokenVerifier(new_pem, issuer="findme-auth", audience="findme")
+
+    with pytest.raises(InvalidToken, match="not accepted"):
+        only_new.verify(_signed(old, make_token, old_kid), role=Role.ATTENDEE)
+
+
+def test_a_key_id_that_names_another_key_does_not_help_a_forgery(make_token) -> None:
+    # The kid only picks the key: the signature must still be that key's.
+    real, forger = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    real_pem, real_kid = _pem_and_kid(real)
+    verifier = TokenVerifier(real_pem, issuer="findme-auth", audience="findme")
+
+    with pytest.raises(InvalidToken):
+        verifier.verify(_signed(forger, make_token, real_kid), role=Role.ATTENDEE)
+
+
+def test_tokens_without_a_key_id_are_checked_against_every_accepted_key(make_token) -> None:
+    # Tokens issued before key ids existed stay valid until they expire.
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    (old_pem, _), (new_pem, _) = _pem_and_kid(old), _pem_and_kid(new)
+    both = TokenVerifier(new_pem + old_pem, issuer="findme-auth", audience="findme")
+
+    assert both.verify(_signed(old, make_token, None), role=Role.ATTENDEE).subject_id == 11
+    stranger = Ed25519PrivateKey.generate()
+    with pytest.raises(InvalidToken):
+        both.verify(_signed(stranger, make_token, None), role=Role.ATTENDEE)
