@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import ipaddress
+from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from findme_common.settings import RedisServiceSettings
-from pydantic import Field, field_validator
+from findme_common.settings import RedisServiceSettings, fill_targets
+from findme_common.token_keys import split_pem_bundle
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
+BACKENDS = ("auth", "events", "selfie")
 
 
 class GatewaySettings(RedisServiceSettings):
@@ -22,12 +25,25 @@ class GatewaySettings(RedisServiceSettings):
     workers: int = Field(default=1, ge=1)
     access_log: bool = True
 
-    auth_target: str = "dns:///127.0.0.1:50051"
-    events_target: str = "dns:///127.0.0.1:50052"
-    selfie_target: str = "dns:///127.0.0.1:50053"
+    # Each backend is reached at dns:///<host>:<port>: every address the name resolves
+    # to, one per instance, with round_robin (compose: the service name; Render: the
+    # service's "-discovery" host name). A <backend>_target, when set, is used as is
+    # instead (e.g. ipv4:10.0.0.5:50051,10.0.0.6:50051); left empty it is built from
+    # host and port, so after loading it always holds the target in use.
+    auth_host: str = "127.0.0.1"
+    auth_port: int = Field(default=50051, ge=1, le=65535)
+    auth_target: str = ""
+    events_host: str = "127.0.0.1"
+    events_port: int = Field(default=50052, ge=1, le=65535)
+    events_target: str = ""
+    selfie_host: str = "127.0.0.1"
+    selfie_port: int = Field(default=50053, ge=1, le=65535)
+    selfie_target: str = ""
 
-    # Ed25519 public key (PEM) matching auth's signing key. Required: without it no
-    # token can be checked, so the gateway refuses to start.
+    # Ed25519 public keys (PEM) of auth's signing keys: one key, or several one after
+    # the other while a new key is rolled out (deploy/README.md, "Rotating the token
+    # key"). Tokens name their key with "kid". Required: without it no token can be
+    # checked, so the gateway refuses to start.
     token_public_key: str
     token_issuer: str = "findme-auth"
     token_audience: str = "findme"
@@ -61,12 +77,21 @@ class GatewaySettings(RedisServiceSettings):
     register_rate_limit: int = Field(default=300, ge=1)
     upload_rate_limit: int = Field(default=120, ge=1)
 
-    # Peers (IPs or CIDRs, comma separated) whose X-Forwarded-For is believed,
-    # e.g. the nginx in front. Empty: the socket peer is the client.
+    # Proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For is believed. The
+    # client is the right-most address of the chain (X-Forwarded-For, then the socket
+    # peer) that is not one of them: entries a client wrote itself sit further left
+    # and are never reached. Only when the socket peer is trusted is the header read
+    # at all. Empty: the socket peer is the client. compose: the nginx network;
+    # Render: its proxies' private ranges plus Cloudflare's published ranges.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # A registration holds its name this long at most (name_reservations).
     name_reservation_seconds: int = Field(default=30, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backend_targets(cls, data: Any) -> Any:
+        return fill_targets(cls, data, BACKENDS)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -75,15 +100,33 @@ class GatewaySettings(RedisServiceSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        # uvicorn would silently treat a malformed entry as a literal host name that no
+        # peer ever matches; refuse it here instead.
+        for item in value:
+            try:
+                if "/" in item:
+                    ipaddress.ip_network(item)
+                else:
+                    ipaddress.ip_address(item)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or network") from exc
+        return value
+
     @field_validator("token_public_key")
     @classmethod
-    def _check_public_key(cls, value: str) -> str:
+    def _check_public_keys(cls, value: str) -> str:
         # Env files often carry PEMs on one line with literal "\n".
-        pem = value.replace("\\n", "\n").strip() + "\n"
-        try:
-            key = load_pem_public_key(pem.encode())
-        except ValueError as exc:
-            raise ValueError("not a PEM public key") from exc
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("must be an Ed25519 public key (tokens are signed with EdDSA)")
-        return pem
+        pems = split_pem_bundle(value)
+        if not pems:
+            raise ValueError("not a PEM public key")
+        for pem in pems:
+            try:
+                key = load_pem_public_key(pem.encode())
+            except ValueError as exc:
+                raise ValueError("not a PEM public key") from exc
+            if not isinstance(key, Ed25519PublicKey):
+                raise ValueError("must be Ed25519 public keys (tokens are signed with EdDSA)")
+        return "".join(pems)
