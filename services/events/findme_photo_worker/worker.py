@@ -55,8 +55,19 @@ class PhotoWorker:
         loops = [self._claim_loop(stop) for _ in range(self.settings.concurrency)]
         await asyncio.gather(*loops, self._retention_loop(stop))
 
+    def _heartbeat(self) -> None:
+        """Tell the container's health check this loop still turns."""
+        path = self.settings.heartbeat_file
+        if path is None:
+            return
+        try:
+            path.touch()
+        except OSError:
+            log.warning("heartbeat file not writable", extra={"path": str(path)})
+
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self._heartbeat()
             try:
                 worked = await self.process_one()
             except Exception:  # a database outage must not end the worker: wait, retry

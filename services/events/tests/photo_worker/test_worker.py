@@ -177,3 +177,27 @@ async def test_run_drains_the_queue_and_stops_when_asked(
     await asyncio.wait_for(running, 10)
     assert await count(resources.engine, sql) == 2
     assert await count(resources.engine, "SELECT count(*) FROM faces") == 1  # coffee has none
+
+
+async def test_claim_loops_keep_the_heartbeat_fresh(
+    resources: Resources, selfie_target: str, tmp_path: Path
+) -> None:
+    heartbeat = tmp_path / "worker.heartbeat"
+    worker = make_worker(resources, selfie_target, heartbeat_file=heartbeat)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(100):
+            if heartbeat.exists():
+                break
+            await asyncio.sleep(0.05)
+        first = heartbeat.stat().st_mtime_ns
+        # An idle worker polls every idle_poll (0.05 s here) and touches it each time.
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if heartbeat.stat().st_mtime_ns > first:
+                break
+        assert heartbeat.stat().st_mtime_ns > first
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
