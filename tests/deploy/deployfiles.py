@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -101,65 +102,137 @@ def render_env(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {entry["key"]: entry for entry in service.get("envVars", []) if "key" in entry}
 
 
-def render_exported(service: dict[str, Any]) -> dict[str, str]:
-    """Variables the service's dockerCommand exports (Render does not interpolate env)."""
-    command = service.get("dockerCommand", "")
-    return dict(re.findall(r'(FINDME_[A-Z_]+)="([^"]*)"', command))
+DOCKERFILE = ROOT / "Dockerfile"
+BUILD_ARG = "FINDME_SERVICE"
+# The image each piece of code runs in (the photo worker and the migrations ship in
+# the events image).
+IMAGE = {"worker": "events"}
+# What each image starts when nothing overrides its CMD.
+MODULE = {"worker": "findme_photo_worker"}
+
+
+def module_of(runs: str) -> str:
+    return MODULE.get(runs, f"findme_{runs}")
 
 
 @dataclass(frozen=True)
-class Dockerfile:
-    path: Path
-    text: str
+class Stage:
+    name: str
+    base: str
+    instructions: list[tuple[str, str]]
 
-    @property
-    def instructions(self) -> list[tuple[str, str]]:
-        """(INSTRUCTION, arguments) with continuation lines joined, comments dropped."""
-        joined = re.sub(r"\\\n", " ", self.text)
-        result = []
-        for line in joined.splitlines():
-            stripped = line.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            word, _, rest = stripped.partition(" ")
-            result.append((word.upper(), rest.strip()))
-        return result
+
+@dataclass(frozen=True)
+class Image:
+    """One service's image, as ``docker build --build-arg FINDME_SERVICE=<service>``
+    makes it from the one Dockerfile: the build stage that fills its virtualenv, and
+    the chain of stages its final stage stands on (config is inherited along it)."""
+
+    service: str
+    build: list[tuple[str, str]]
+    final: list[tuple[str, str]]
 
     def all(self, instruction: str) -> list[str]:
-        return [rest for word, rest in self.instructions if word == instruction]
+        """``instruction``'s arguments in the build stage and the final chain."""
+        return [rest for word, rest in self.build + self.final if word == instruction]
 
-    def last_stage(self) -> list[tuple[str, str]]:
-        instructions = self.instructions
-        starts = [i for i, (word, _) in enumerate(instructions) if word == "FROM"]
-        return instructions[starts[-1] :]
+    def runtime(self, instruction: str) -> list[str]:
+        return [rest for word, rest in self.final if word == instruction]
 
     def env(self) -> dict[str, str]:
-        """ENV of the final stage (KEY=VALUE form)."""
+        """ENV of the final image (KEY=VALUE form)."""
         values: dict[str, str] = {}
-        for word, rest in self.last_stage():
-            if word == "ENV":
-                for key, value in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)", rest):
-                    values[key] = value
+        for rest in self.runtime("ENV"):
+            for key, value in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)", rest):
+                values[key] = value
         return values
 
-    def exec_form(self, instruction: str) -> list[str]:
-        """The JSON-array argument of ENTRYPOINT or HEALTHCHECK ... CMD in the final stage."""
-        for word, rest in self.last_stage():
-            if word == instruction:
-                start = rest.index("[")
-                parsed = json.loads(rest[start:])
-                assert isinstance(parsed, list)
-                return [str(item) for item in parsed]
-        raise AssertionError(f"{self.path}: no {instruction}")
+    def exec_form(self, instruction: str) -> list[str] | None:
+        """The JSON-array argument of the final image's ENTRYPOINT, CMD or
+        HEALTHCHECK ... CMD (the last one wins, as in Docker); None when unset."""
+        found = self.runtime(instruction)
+        if not found:
+            return None
+        rest = found[-1]
+        parsed = json.loads(rest[rest.index("[") :])
+        assert isinstance(parsed, list), rest
+        return [str(item) for item in parsed]
+
+    def effective_command(self, override: str | list[str] | None = None) -> list[str]:
+        """What the container runs: ENTRYPOINT + CMD, the CMD replaced by ``override``
+        (compose's command, Render's dockerCommand or preDeployCommand) when given."""
+        entrypoint = self.exec_form("ENTRYPOINT") or []
+        if override is None:
+            command = self.exec_form("CMD") or []
+        elif isinstance(override, str):
+            command = shlex.split(override)
+        else:
+            command = list(override)
+        return [*entrypoint, *command]
 
 
-# Code that runs in another service's image.
-IMAGE = {"worker": "events"}
+def _instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n", " ", text)
+    result = []
+    for line in joined.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        word, _, rest = stripped.partition(" ")
+        result.append((word.upper(), rest.strip()))
+    return result
 
 
-def dockerfile(service: str) -> Dockerfile:
-    path = ROOT / "services" / IMAGE.get(service, service) / "Dockerfile"
-    return Dockerfile(path, path.read_text())
+def _substitute(text: str, args: dict[str, str]) -> str:
+    return re.sub(
+        r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
+        lambda m: args.get(m.group(1), m.group(0)),
+        text,
+    )
+
+
+@cache
+def dockerfile_text() -> str:
+    return DOCKERFILE.read_text()
+
+
+def stages(service: str) -> dict[str, Stage]:
+    """The Dockerfile's stages with ``FINDME_SERVICE=<service>`` substituted."""
+    found: dict[str, Stage] = {}
+    current: Stage | None = None
+    for word, rest in _instructions(dockerfile_text()):
+        rest = _substitute(rest, {BUILD_ARG: service})
+        if word == "FROM":
+            match = re.fullmatch(r"(\S+)(?:\s+AS\s+(\S+))?", rest, flags=re.I)
+            assert match, rest
+            base, name = match.group(1), match.group(2) or f"stage{len(found)}"
+            current = Stage(name=name, base=base, instructions=[])
+            found[name] = current
+        elif current is not None:
+            current.instructions.append((word, rest))
+    return found
+
+
+def image(service: str) -> Image:
+    """The image built for ``service`` (or the image ``service`` runs in)."""
+    service = IMAGE.get(service, service)
+    all_stages = stages(service)
+    final = list(all_stages.values())[-1]
+    chain: list[Stage] = []
+    stage: Stage | None = final
+    while stage is not None:
+        chain.insert(0, stage)
+        stage = all_stages.get(stage.base)
+    return Image(
+        service=service,
+        build=all_stages["build"].instructions,
+        final=[item for stage in chain for item in stage.instructions],
+    )
+
+
+def dockerfile(service: str) -> Image:
+    return image(service)
 
 
 def grpc_target_hostport(target: str) -> tuple[str, int]:
@@ -208,4 +281,78 @@ def locked_packages(package: str) -> set[str]:
         m.group(1).lower().replace("_", "-")
         for line in out.splitlines()
         if "sys_platform == 'never'" not in line and (m := re.match(r"^([A-Za-z0-9_.\-]+)==", line))
+    }
+
+
+# Stand-ins for what Render fills in itself, by kind of reference.
+RENDER_DATABASE_URL = "postgresql://findme:render-password@findme-db:5432/findme"
+RENDER_KEYVALUE_URL = "redis://findme-cache:6379"
+
+
+def discovery_host(service_name: str) -> str:
+    """RENDER_DISCOVERY_SERVICE of a private service: its "-discovery" host name."""
+    return f"{service_name}-discovery"
+
+
+def render_environment(
+    service: dict[str, Any], entered: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a Render instance of ``service`` starts with: its image's ENV,
+    then its envVars with references resolved the way Render resolves them (a
+    database or Key Value URL, another service's discovery host name) and the values
+    entered in the Dashboard (``sync: false``) taken from ``entered``."""
+    runs = RENDER_RUNS[service["name"]]
+    env = dict(image(runs).env())
+    for entry in service.get("envVars", []):
+        key = entry["key"]
+        if "value" in entry:
+            env[key] = str(entry["value"])
+        elif "fromDatabase" in entry:
+            env[key] = RENDER_DATABASE_URL
+        elif "fromService" in entry:
+            source = entry["fromService"]
+            if source["type"] == "keyvalue":
+                env[key] = RENDER_KEYVALUE_URL
+            else:
+                assert source.get("envVarKey") == "RENDER_DISCOVERY_SERVICE", source
+                env[key] = discovery_host(source["name"])
+        elif entry.get("sync") is False and entered and key in entered:
+            env[key] = entered[key]
+    return env
+
+
+def settings_from(runs: str, env: dict[str, str]) -> ServiceSettings:
+    """``runs``'s Settings as that environment makes them (and nothing else: the
+    environment of the process running the tests is not read)."""
+    cls = SETTINGS[runs]
+    fields = {
+        name[len(prefix(runs)) :].lower(): value
+        for name, value in env.items()
+        if name.startswith(prefix(runs))
+    }
+    return cls.model_validate(fields)
+
+
+def render_settings(name: str, entered: dict[str, str] | None = None) -> ServiceSettings:
+    return settings_from(RENDER_RUNS[name], render_environment(render_services()[name], entered))
+
+
+def entered_token_keys() -> dict[str, str]:
+    """A fresh token key pair as an operator enters it in Render's Dashboard."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    key = Ed25519PrivateKey.generate()
+    return {
+        "FINDME_AUTH_TOKEN_PRIVATE_KEY": key.private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        ).decode(),
+        "FINDME_GATEWAY_TOKEN_PUBLIC_KEY": key.public_key()
+        .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
     }

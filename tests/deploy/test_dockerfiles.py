@@ -1,9 +1,11 @@
-"""Each Dockerfile builds its own service only: multi-stage, exactly that service's
-dependency set from uv.lock, non-root, unbuffered, exec-form entrypoint, and a
-health check whose probe really answers (run here against real servers)."""
+"""The one Dockerfile builds each service's image from its build argument: multi-stage,
+exactly that service's dependency set from uv.lock, non-root, unbuffered, started by
+CMD with no ENTRYPOINT, and a health check whose probe really answers (run here
+against real servers)."""
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import os
 import re
@@ -11,42 +13,42 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from .deployfiles import SERVICES, dockerfile, locked_packages
+from .deployfiles import BUILD_ARG, SERVICES, dockerfile_text, image, locked_packages, stages
 
 GRPC_SERVICES = ("auth", "events", "selfie")
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_installs_exactly_its_own_dependency_set(service: str) -> None:
-    image = dockerfile(service)
-    runs = " ".join(image.all("RUN"))
+    built = image(service)
+    runs = " ".join(built.all("RUN"))
     syncs = re.findall(r"uv sync[^&;]*", runs)
     assert syncs, "no uv sync"
     for sync in syncs:
-        assert f"--package findme-{service}" in sync, sync
+        assert re.search(rf"--package findme-{service}(\s|$)", sync), sync
         assert "--frozen" in sync and "--no-dev" in sync, sync
         assert "--all-packages" not in sync
     assert "pip install" not in runs
-    sources = [rest.split()[-2] for rest in image.all("COPY") if not rest.startswith("--from")]
+    sources = [rest.split()[-2] for rest in built.all("COPY") if not rest.startswith("--from")]
     for other in SERVICES:
         if other != service:
             # Another service's manifest only (uv reads the workspace), never its code.
             theirs = [src for src in sources if src.startswith(f"services/{other}")]
             assert theirs == [f"services/{other}/pyproject.toml"], theirs
-    assert f"services/{service}" in sources and "uv.lock" in " ".join(image.all("COPY"))
+    assert f"services/{service}" in sources and "uv.lock" in " ".join(built.all("COPY"))
 
 
 def test_only_the_selfie_image_carries_dlib_and_the_face_models() -> None:
     heavy = {"dlib-bin", "face-recognition", "face-recognition-models"}
     for service in SERVICES:
-        package = re.search(r"--package (findme-[a-z]+)", " ".join(dockerfile(service).all("RUN")))
-        assert package
+        package = re.search(r"--package (findme-[a-z]+)", " ".join(image(service).all("RUN")))
+        assert package and package.group(1) == f"findme-{service}"
         names = locked_packages(package.group(1))
         if service == "selfie":
             assert heavy <= names
@@ -54,24 +56,36 @@ def test_only_the_selfie_image_carries_dlib_and_the_face_models() -> None:
             assert not heavy & names, (service, heavy & names)
 
 
+def test_the_service_is_a_required_build_argument() -> None:
+    # Declared without a default before the first FROM; the final stage is the
+    # service's own, so a build without the argument finds no stage and stops.
+    text = dockerfile_text()
+    first_from = text.index("\nFROM ")
+    assert re.search(rf"^ARG {BUILD_ARG}$", text[:first_from], flags=re.M)
+    final = list(stages("").values())[-1]
+    assert final.base == "runtime-" and "runtime-" not in stages("")
+    for service in SERVICES:
+        assert f"runtime-{service}" in stages(service)
+
+
 @pytest.mark.parametrize("service", SERVICES)
-def test_runtime_stage(service: str) -> None:
-    image = dockerfile(service)
-    assert len(image.all("FROM")) >= 3  # uv, build, runtime
-    final = image.last_stage()
-    users = [rest for word, rest in final if word == "USER"]
+def test_runtime_image(service: str) -> None:
+    built = image(service)
+    users = built.runtime("USER")
     assert users and users[-1] not in ("root", "0")
-    assert image.env()["PYTHONUNBUFFERED"] == "1"
-    assert image.exec_form("ENTRYPOINT") == ["python", "-m", f"findme_{service}"]
-    assert "--from=build /app/.venv" in " ".join(rest for word, rest in final if word == "COPY")
+    assert built.env()["PYTHONUNBUFFERED"] == "1"
+    # CMD, no ENTRYPOINT: a command override replaces the whole command line.
+    assert built.exec_form("ENTRYPOINT") is None
+    assert built.effective_command() == ["python", "-m", f"findme_{service}"]
+    assert "--from=build /app/.venv /app/.venv" in built.runtime("COPY")
 
 
 def run_probe(service: str, port: int) -> int:
     """The image's HEALTHCHECK command, run here with this interpreter."""
-    image = dockerfile(service)
-    assert " CMD [" in image.all("HEALTHCHECK")[-1]  # exec form: no shell in the image
-    command = image.exec_form("HEALTHCHECK")
-    assert command[0] == "python"
+    built = image(service)
+    assert " CMD [" in built.runtime("HEALTHCHECK")[-1]  # exec form: no shell needed
+    command = built.exec_form("HEALTHCHECK")
+    assert command and command[0] == "python"
     env = {**os.environ, f"FINDME_{service.upper()}_PORT": str(port)}
     return subprocess.run(
         [sys.executable, *command[1:]], env=env, capture_output=True, timeout=30, check=False
@@ -85,7 +99,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def health_server() -> Iterator[tuple[int, health.aio.HealthServicer]]:
+async def health_server() -> AsyncIterator[tuple[int, health.aio.HealthServicer]]:
     server = grpc.aio.server()
     servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
@@ -99,8 +113,6 @@ async def health_server() -> Iterator[tuple[int, health.aio.HealthServicer]]:
 async def test_grpc_health_probe_answers(
     service: str, health_server: tuple[int, health.aio.HealthServicer]
 ) -> None:
-    import asyncio
-
     port, servicer = health_server
     await servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     assert await asyncio.to_thread(run_probe, service, port) == 0

@@ -1,45 +1,44 @@
 """deploy/nginx/nginx.conf: accepted by a real nginx (`nginx -t`), then run for real
-in front of a real gateway process, with only the upstream host and the listen
-address changed (Docker's `gateway` name does not resolve here)."""
+in front of a real gateway process (tests/deploy/edge.py changes only what a test
+machine needs: listen address, DNS server, file paths)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from findme_devstack.unavailable import skip_or_fail
 
 from .deployfiles import NGINX_FILE, default, ensure_tool
+from .dns import DnsServer
+from .edge import (
+    Gateway,
+    free_port,
+    local_config,
+    start_gateway,
+    start_nginx,
+    stop_nginx,
+    wait_port,
+)
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "permissions-policy": "camera=(self), geolocation=(), microphone=()",
+}
+GATEWAY_HOST = "127.0.0.2"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"exited with {process.returncode}"
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port}")
+def assert_security_headers(response: httpx.Response) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, (response.status_code, name)
 
 
 @pytest.fixture(scope="module")
@@ -50,104 +49,80 @@ def nginx_binary() -> str:
     return binary
 
 
-def local_copy(directory: Path, gateway_port: int, listen_port: int) -> Path:
-    config = NGINX_FILE.read_text()
-    config, upstreams = re.subn(
-        r"server gateway:(\d+);", f"server 127.0.0.1:{gateway_port};", config
-    )
-    assert upstreams == 1
-    config, listens = re.subn(
-        r"listen 80 default_server;", f"listen 127.0.0.1:{listen_port} default_server;", config
-    )
-    assert listens == 1
-    # Runtime paths into the test's folder (the image's /tmp is the container's own).
-    config = config.replace("/tmp/", f"{directory}/")
-    path = directory / "nginx.conf"
-    path.write_text(config)
-    return path
-
-
-def test_nginx_accepts_the_configuration(nginx_binary: str, tmp_path: Path) -> None:
-    config = local_copy(tmp_path, 8000, free_port())
-    result = subprocess.run(
-        [nginx_binary, "-t", "-c", str(config), "-p", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "test is successful" in result.stderr
-
-
-@pytest.fixture(scope="module")
-def gateway(
-    redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """The real gateway, alone: its backends point at closed ports (so /health is 503)."""
-    public_pem = (
-        Ed25519PrivateKey.generate()
-        .public_key()
-        .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FINDME_")}
-    env.update(
-        {
-            "FINDME_GATEWAY_HOST": "127.0.0.1",
-            "FINDME_GATEWAY_PORT": str(port),
-            "FINDME_GATEWAY_TOKEN_PUBLIC_KEY": public_pem,
-            "FINDME_GATEWAY_REDIS_URL": redis_url,
-            "FINDME_GATEWAY_TRUSTED_PROXIES": "127.0.0.1",
-            "FINDME_GATEWAY_AUTH_TARGET": f"dns:///127.0.0.1:{free_port()}",
-            "FINDME_GATEWAY_EVENTS_TARGET": f"dns:///127.0.0.1:{free_port()}",
-            "FINDME_GATEWAY_SELFIE_TARGET": f"dns:///127.0.0.1:{free_port()}",
-        }
-    )
-    log = tmp_path_factory.mktemp("gateway") / "gateway.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "findme_gateway"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_port(port, process)
-        yield port, process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def edge(
-    nginx_binary: str,
-    gateway: tuple[int, subprocess.Popen[bytes]],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
+def nginx_folder() -> Path:
     # nginx workers run unprivileged and write the cache here; pytest's own folders
     # are 0700, so this one lives beside them.
     directory = Path(tempfile.mkdtemp(prefix="findme-test-nginx-"))
     directory.chmod(0o755)
-    port = free_port()
-    config = local_copy(directory, gateway[0], port)
-    with (directory / "error.log").open("wb") as errors:
-        process = subprocess.Popen(
-            [nginx_binary, "-c", str(config), "-p", str(directory), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-        )
+    return directory
+
+
+def test_nginx_accepts_the_configuration(nginx_binary: str) -> None:
+    directory = nginx_folder()
     try:
-        wait_port(port, process)
-        yield f"http://127.0.0.1:{port}"
+        config = local_config(directory, listen_port=free_port(), dns_port=53, gateway_port=8000)
+        result = subprocess.run(
+            [nginx_binary, "-t", "-c", str(config), "-p", str(directory)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
     finally:
-        process.send_signal(signal.SIGQUIT)
-        process.wait(timeout=20)
         shutil.rmtree(directory, ignore_errors=True)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_no_location_replaces_the_security_headers() -> None:
+    # add_header in a location drops every add_header of the server level; headers
+    # some answers need (Retry-After, X-Cache-Status) come from variables instead.
+    config = "\n".join(line.split("#")[0] for line in NGINX_FILE.read_text().splitlines())
+    server = config[config.index("    server {") :]
+    blocks = re.findall(r"^\s*location [^{]+\{[^}]*\}", server, flags=re.M)
+    assert len(blocks) >= 7
+    for block in blocks:
+        assert "add_header" not in block, block
+    assert server.count("add_header") == len(SECURITY_HEADERS) + 2  # + Retry-After, cache
+
+
+@pytest.fixture(scope="module")
+def gateway(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The real gateway, alone: its backends are closed ports (so /health is 503)."""
+    started = start_gateway(
+        GATEWAY_HOST,
+        free_port(),
+        tmp_path_factory.mktemp("gateway"),
+        {
+            "FINDME_GATEWAY_REDIS_URL": redis_url,
+            "FINDME_GATEWAY_TRUSTED_PROXIES": "127.0.0.0/8",
+        },
+    )
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def edge_folder() -> Iterator[Path]:
+    directory = nginx_folder()
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def edge(nginx_binary: str, gateway: Gateway, edge_folder: Path) -> Iterator[str]:
+    """nginx as shipped: no load balancer listed in load-balancer.conf."""
+    port = free_port()
+    with DnsServer([GATEWAY_HOST]) as dns:
+        config = local_config(
+            edge_folder, listen_port=port, dns_port=dns.port, gateway_port=gateway.port
+        )
+        process = start_nginx(nginx_binary, config)
+        try:
+            wait_port(port, process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_nginx(process)
 
 
 def test_proxies_with_security_headers_and_keeps_gateway_answers(edge: str) -> None:
@@ -155,8 +130,8 @@ def test_proxies_with_security_headers_and_keeps_gateway_answers(edge: str) -> N
     # The gateway's own 503 (backends down) passes through untouched, JSON and all.
     assert response.status_code == 503
     assert response.json()["components"]["gateway"]["status"] == "ok"
-    assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["x-frame-options"] == "DENY"
+    assert_security_headers(response)
+    assert "retry-after" not in response.headers and "x-cache-status" not in response.headers
     assert "server" not in response.headers or "nginx/" not in response.headers["server"]
     assert httpx.get(f"{edge}/nginx-health", timeout=5).text == "ok\n"
 
@@ -167,6 +142,7 @@ def test_compresses_and_caches_page_assets(edge: str) -> None:
     assert first.status_code == 200 and first.headers["content-encoding"] == "gzip"
     assert "function" in second.text or "=>" in second.text
     assert second.headers["x-cache-status"] == "HIT"
+    assert_security_headers(second)
 
 
 def test_refuses_oversized_bodies_with_a_json_error(edge: str) -> None:
@@ -179,6 +155,7 @@ def test_refuses_oversized_bodies_with_a_json_error(edge: str) -> None:
     )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
+    assert_security_headers(response)
 
 
 def test_login_flood_is_refused_with_a_json_error(edge: str) -> None:
@@ -191,22 +168,40 @@ def test_login_flood_is_refused_with_a_json_error(edge: str) -> None:
             codes.append(response.status_code)
             if response.status_code == 429:
                 assert response.json()["error"]["code"] == "rate_limited"
-                assert response.headers["retry-after"]
+                assert response.headers["retry-after"] == "1"
+                assert_security_headers(response)
                 break
     # A burst of 200 passes (a venue behind one NAT), then the guard engages.
     assert codes[-1] == 429 and len(codes) > 200, codes[-5:]
 
 
-def test_gateway_down_is_a_json_503(
-    edge: str, gateway: tuple[int, subprocess.Popen[bytes]]
+def test_access_log_names_the_client_and_never_an_invite_token(
+    edge: str, edge_folder: Path
 ) -> None:
-    _, process = gateway
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
+    token = "Zq8secretInviteToken123"
+    httpx.post(
+        f"{edge}/api/invites/{token}/register",
+        files={"file": ("a.jpg", b"x")},
+        headers={"x-forwarded-for": "203.0.113.50"},
+        timeout=10,
+    )
+    httpx.get(f"{edge}/api/me/photos?cursor=abc", timeout=10)
+    log = (edge_folder / "access.log").read_text()
+    assert token not in log
+    assert '"POST /api/invites/-/register HTTP/1.1"' in log
+    assert '"GET /api/me/photos?cursor=abc HTTP/1.1"' in log
+    # No load balancer is listed, so nobody's X-Forwarded-For is believed.
+    invite_line = next(line for line in log.splitlines() if "/api/invites/" in line)
+    assert invite_line.startswith("127.0.0.1 ")
+
+
+def test_gateway_down_is_a_json_503(edge: str, gateway: Gateway) -> None:
+    gateway.stop()
     response = httpx.get(f"{edge}/", timeout=10)
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
-    assert response.headers["retry-after"]
+    assert response.headers["retry-after"] == "5"
+    assert_security_headers(response)
 
 
 def _size(value: str) -> int:

@@ -1,4 +1,4 @@
-"""Ports and service names agree across the Settings defaults, the Dockerfiles,
+"""Ports and service names agree across the Settings defaults, the Dockerfile,
 docker-compose.yml, deploy/render.yaml and deploy/nginx/nginx.conf."""
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ from .deployfiles import (
     RENDER_NAME,
     RENDER_RUNS,
     SERVICES,
+    SETTINGS,
     compose,
     default,
-    dockerfile,
     grpc_target_hostport,
+    image,
     render_env,
-    render_exported,
     render_services,
 )
 
 BACKENDS = ("auth", "events", "selfie")
+# Who reaches which backend, by the prefix of its host setting.
+CLIENTS = {"FINDME_GATEWAY_": BACKENDS, "FINDME_WORKER_": ("selfie",)}
 
 
 def port(service: str) -> int:
@@ -33,20 +35,34 @@ def port(service: str) -> int:
 def test_settings_defaults_agree_with_each_other() -> None:
     # The gateway's and the photo worker's default targets name the backends' ports.
     for backend in BACKENDS:
-        _, target_port = grpc_target_hostport(default("gateway", f"{backend}_target"))
-        assert target_port == port(backend), backend
-    _, selfie_port = grpc_target_hostport(default("worker", "selfie_target"))
-    assert selfie_port == port("selfie")
+        assert default("gateway", f"{backend}_port") == port(backend), backend
+    assert default("worker", "selfie_port") == port("selfie")
     assert len({port(service) for service in SERVICES}) == len(SERVICES)
 
 
+def test_default_targets_are_built_from_the_default_ports() -> None:
+    settings = SETTINGS["gateway"].model_validate({"token_public_key": _any_public_key()})
+    for backend in BACKENDS:
+        target = getattr(settings, f"{backend}_target")
+        assert grpc_target_hostport(target) == ("127.0.0.1", port(backend)), target
+
+
+def _any_public_key() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 @pytest.mark.parametrize("service", SERVICES)
-def test_dockerfile_port(service: str) -> None:
-    image = dockerfile(service)
-    assert image.env()[f"FINDME_{service.upper()}_PORT"] == str(port(service))
-    assert image.all("EXPOSE") == [str(port(service))]
-    # The health probe falls back to the same port.
-    assert f"'{port(service)}'" in " ".join(image.exec_form("HEALTHCHECK"))
+def test_image_port(service: str) -> None:
+    built = image(service)
+    assert built.env()[f"FINDME_{service.upper()}_PORT"] == str(port(service))
+    assert built.runtime("EXPOSE") == [str(port(service))]
+    # The health probe reads the same setting and falls back to the same port.
+    probe = built.exec_form("HEALTHCHECK") or []
+    assert probe[4:6] == [service, str(port(service))], probe
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -55,21 +71,26 @@ def test_compose_port(service: str) -> None:
     assert environment[f"FINDME_{service.upper()}_PORT"] == str(port(service))
 
 
-def test_compose_targets_name_services_and_ports() -> None:
+def test_compose_clients_name_backend_services_and_ports() -> None:
     services = compose()["services"]
+    seen = 0
     for name, spec in services.items():
-        for key, value in (spec.get("environment") or {}).items():
-            if key.endswith("_TARGET"):
-                host, target_port = grpc_target_hostport(value)
-                assert host in BACKENDS, f"{name}.{key}"
-                assert target_port == port(host), f"{name}.{key}"
-                expected = key.removeprefix("FINDME_GATEWAY_").removeprefix("FINDME_WORKER_")
-                assert expected == f"{host.upper()}_TARGET", f"{name}.{key} -> {host}"
+        environment = spec.get("environment") or {}
+        for prefix, backends in CLIENTS.items():
+            for backend in backends:
+                host = environment.get(f"{prefix}{backend.upper()}_HOST")
+                if host is None:
+                    continue
+                seen += 1
+                assert host == backend and host in services, f"{name}: {host}"
+                assert environment[f"{prefix}{backend.upper()}_PORT"] == str(port(backend))
+                assert f"{prefix}{backend.upper()}_TARGET" not in environment
+    assert seen == 4  # gateway x3, photo worker
 
 
 def test_nginx_upstream_is_the_gateway() -> None:
     config = NGINX_FILE.read_text()
-    upstreams = re.findall(r"^\s*server\s+([\w.-]+):(\d+)\s*;", config, flags=re.M)
+    upstreams = re.findall(r"^\s*set \$gateway http://([\w.-]+):(\d+);", config, flags=re.M)
     assert upstreams == [("gateway", str(port("gateway")))]
     assert "gateway" in compose()["services"]
     published = compose()["services"]["nginx"]["ports"]
@@ -90,24 +111,21 @@ def test_render_ports(name: str) -> None:
         assert env["PORT"]["value"] == env[key]["value"]
 
 
-def test_render_targets_use_discovery_hostnames_of_the_right_services() -> None:
-    services = render_services()
+def test_render_clients_use_discovery_hostnames_of_the_right_services() -> None:
     seen = 0
-    for name, service in services.items():
+    for name, service in render_services().items():
         env = render_env(service)
-        for key, target in render_exported(service).items():
-            if not key.endswith("_TARGET"):
-                continue
-            seen += 1
-            backend = key.split("_")[-2].lower()  # FINDME_GATEWAY_AUTH_TARGET -> auth
-            match = re.fullmatch(r"dns:///\$([A-Z_]+):(\d+)", target)
-            assert match, f"{name}.{key}={target!r}"
-            variable, target_port = match.group(1), int(match.group(2))
-            assert target_port == port(backend), f"{name}.{key}"
-            source = env[variable]["fromService"]
-            assert source == {
-                "type": "pserv",
-                "name": RENDER_NAME[backend],
-                "envVarKey": "RENDER_DISCOVERY_SERVICE",
-            }, f"{name}.{variable}"
+        for prefix, backends in CLIENTS.items():
+            for backend in backends:
+                host = env.get(f"{prefix}{backend.upper()}_HOST")
+                if host is None:
+                    continue
+                seen += 1
+                assert host["fromService"] == {
+                    "type": "pserv",
+                    "name": RENDER_NAME[backend],
+                    "envVarKey": "RENDER_DISCOVERY_SERVICE",
+                }, f"{name}.{prefix}{backend.upper()}_HOST"
+                assert env[f"{prefix}{backend.upper()}_PORT"]["value"] == str(port(backend))
+                assert f"{prefix}{backend.upper()}_TARGET" not in env
     assert seen == 4  # gateway x3, photo worker
