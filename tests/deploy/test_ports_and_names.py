@@ -4,6 +4,8 @@ docker-compose.yml, deploy/render.yaml and deploy/nginx/nginx.conf."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -71,20 +73,25 @@ def test_compose_port(service: str) -> None:
     assert environment[f"FINDME_{service.upper()}_PORT"] == str(port(service))
 
 
+def client_settings(env: Mapping[str, Any]) -> Iterator[tuple[str, str, Any, Any]]:
+    """(backend, setting name, host value, port value) of every backend a service's
+    environment names by host; none may also set a full target."""
+    for prefix, backends in CLIENTS.items():
+        for backend in backends:
+            name = f"{prefix}{backend.upper()}"
+            if f"{name}_HOST" in env:
+                assert f"{name}_TARGET" not in env, name
+                yield backend, f"{name}_HOST", env[f"{name}_HOST"], env[f"{name}_PORT"]
+
+
 def test_compose_clients_name_backend_services_and_ports() -> None:
     services = compose()["services"]
     seen = 0
     for name, spec in services.items():
-        environment = spec.get("environment") or {}
-        for prefix, backends in CLIENTS.items():
-            for backend in backends:
-                host = environment.get(f"{prefix}{backend.upper()}_HOST")
-                if host is None:
-                    continue
-                seen += 1
-                assert host == backend and host in services, f"{name}: {host}"
-                assert environment[f"{prefix}{backend.upper()}_PORT"] == str(port(backend))
-                assert f"{prefix}{backend.upper()}_TARGET" not in environment
+        for backend, key, host, host_port in client_settings(spec.get("environment") or {}):
+            seen += 1
+            assert host == backend and host in services, f"{name}.{key}: {host}"
+            assert host_port == str(port(backend)), f"{name}.{key}"
     assert seen == 4  # gateway x3, photo worker
 
 
@@ -114,18 +121,12 @@ def test_render_ports(name: str) -> None:
 def test_render_clients_use_discovery_hostnames_of_the_right_services() -> None:
     seen = 0
     for name, service in render_services().items():
-        env = render_env(service)
-        for prefix, backends in CLIENTS.items():
-            for backend in backends:
-                host = env.get(f"{prefix}{backend.upper()}_HOST")
-                if host is None:
-                    continue
-                seen += 1
-                assert host["fromService"] == {
-                    "type": "pserv",
-                    "name": RENDER_NAME[backend],
-                    "envVarKey": "RENDER_DISCOVERY_SERVICE",
-                }, f"{name}.{prefix}{backend.upper()}_HOST"
-                assert env[f"{prefix}{backend.upper()}_PORT"]["value"] == str(port(backend))
-                assert f"{prefix}{backend.upper()}_TARGET" not in env
+        for backend, key, host, host_port in client_settings(render_env(service)):
+            seen += 1
+            assert host["fromService"] == {
+                "type": "pserv",
+                "name": RENDER_NAME[backend],
+                "envVarKey": "RENDER_DISCOVERY_SERVICE",
+            }, f"{name}.{key}"
+            assert host_port["value"] == str(port(backend)), f"{name}.{key}"
     assert seen == 4  # gateway x3, photo worker
