@@ -25,6 +25,10 @@ class ServiceSettings(BaseSettings):
     # Clients reconnect after this long so new instances behind a DNS name get traffic.
     max_connection_age: float = 300.0
     max_message_bytes: int = 32 * 1024 * 1024
+    # When set, the port the server bound is written here once it accepts calls: a
+    # launcher passes port 0 and learns the port from the bind itself (no
+    # check-then-bind race between two stacks starting at once).
+    port_file: Path | None = None
 
     @property
     def bind_address(self) -> str:
@@ -59,6 +63,15 @@ def usable_cpus() -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     limit = _cgroup_cpu_limit()
     return max(1, min(cpus or 1, limit or cpus or 1))
+
+
+def announce_port(path: Path | None, port: int) -> None:
+    """Write ``port`` to ``path`` (when set) in one step: a reader never sees half."""
+    if path is None:
+        return
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(f"{port}\n")
+    partial.replace(path)
 
 
 S = TypeVar("S", bound=BaseSettings)
