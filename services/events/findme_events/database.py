@@ -13,6 +13,10 @@ from findme_events.config import StoreSettings
 
 log = logging.getLogger(__name__)
 
+# Each photo worker's connections carry this name: the events service counts them to
+# report whether any worker is running (health.photo_worker_probe).
+WORKER_APPLICATION_NAME = "findme-photo-worker"
+
 
 def create_engine(settings: StoreSettings, *, application_name: str) -> AsyncEngine:
     return create_async_engine(

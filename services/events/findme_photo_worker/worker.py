@@ -22,7 +22,7 @@ from findme_common.grpc_client import open_channel
 from findme_common.refusals import Reason, reason_of, status_of
 from findme_events import blobs
 from findme_events.blobs import BlobStore, open_blob_store
-from findme_events.database import create_engine
+from findme_events.database import WORKER_APPLICATION_NAME, create_engine
 from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
 from findme_events.store import photo_queue, photos, retention
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -175,7 +175,7 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def serve(settings: WorkerSettings) -> None:
-    engine = create_engine(settings, application_name="findme-photo-worker")
+    engine = create_engine(settings, application_name=WORKER_APPLICATION_NAME)
     channel = open_channel(settings.selfie_target, SELFIE_SERVICE)
     worker = PhotoWorker(
         engine=engine,
