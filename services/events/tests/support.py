@@ -4,6 +4,7 @@ attendees and processed photos made through the real use cases and store."""
 from __future__ import annotations
 
 import numpy as np
+from findme_common.refusals import Reason
 from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
 from findme_events.store import attendees, photo_queue
 from findme_events.store import events as event_rows
@@ -82,3 +83,18 @@ async def complete(
 async def count(engine: AsyncEngine, sql: str, **params: object) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(text(sql), params)).scalar_one())
+
+
+async def fail_next_photo(engine: AsyncEngine) -> None:
+    """Claim the next pending photo and fail it as the worker does a refused image."""
+    photo = await claim(engine)
+    assert photo is not None
+    async with engine.begin() as conn:
+        await photo_queue.retry_or_fail(
+            conn=conn,
+            photo=photo,
+            reason=Reason.NOT_AN_IMAGE,
+            permanent=True,
+            max_attempts=3,
+            delay=0,
+        )
