@@ -79,7 +79,9 @@ def purge_faces_query(shortest: int) -> Delete:
     )
 
 
-def expired_failed_photos_query(shortest: int, limit: int) -> Select[Any]:
+def expired_failed_photos_query(
+    shortest: int, limit: int
+) -> Select[int, str, str | None, str | None]:
     return (
         select(Photo.id, Photo.storage_key, Photo.display_key, Photo.thumbnail_key)
         .join(Event, Event.id == Photo.event_id)

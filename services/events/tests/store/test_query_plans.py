@@ -119,9 +119,7 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
             "purge_matches": await plan(conn, retention.purge_matches_query(30)),
             "purge_selfies": await plan(conn, retention.purge_selfies_query(30)),
             "purge_faces": await plan(conn, retention.purge_faces_query(30)),
-            "purge_failed_photos": await plan(
-                conn, retention.expired_failed_photos_query(30, 100)
-            ),
+            "purge_failed_photos": await plan(conn, retention.expired_failed_photos_query(30, 100)),
         }
         for name, query in events.stats_queries(ids.event).items():
             plans[f"stats_{name}"] = await plan(conn, query)
