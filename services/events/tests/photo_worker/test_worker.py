@@ -26,16 +26,7 @@ from findme_selfie.config import SelfieSettings
 from findme_selfie.server import build as build_selfie
 from sqlalchemy import text
 
-from ..support import (
-    claim,
-    complete,
-    count,
-    fail_next_photo,
-    near,
-    new_attendee,
-    new_event,
-    unit,
-)
+from ..support import age_everything, count, event_data_for_retention, new_event
 
 
 @pytest.fixture(scope="module")
@@ -198,27 +189,13 @@ async def test_retention_leaves_no_encoding_or_failed_original_of_expired_data(
     current = await new_event(resources, organizer_id, retention_days=30)
     originals: dict[int, list[str]] = {}
     for event_id in (expired, current):
-        await new_attendee(resources, event_id, "ann", unit(8))
         contents = [f"group {event_id}".encode(), f"broken {event_id}".encode()]
-        await photos.add_photos(
-            resources, organizer_id=organizer_id, event_id=event_id, contents=contents
-        )
+        await event_data_for_retention(resources, organizer_id, event_id, contents)
         originals[event_id] = [
             blobs.original_key(event_id, hashlib.sha256(content).hexdigest())
             for content in contents
         ]
-        done = await claim(engine)
-        assert done is not None
-        await complete(engine, done, [near(unit(8), 0.1), unit(9), unit(10)])
-        await fail_next_photo(engine)
-    async with engine.begin() as conn:
-        for table, stamp in (
-            ("matches", "detected_at"),
-            ("selfies", "created_at"),
-            ("faces", "created_at"),
-            ("photos", "created_at"),
-        ):
-            await conn.execute(text(f"UPDATE {table} SET {stamp} = now() - interval '2 days'"))
+    await age_everything(engine, 2)
     worker = make_worker(resources, "127.0.0.1:9", retention_batch=1)
 
     purged = await worker.purge_expired()
