@@ -23,11 +23,11 @@ run: install
 	$(UV) run --frozen python -m findme_devstack
 
 test: install
-	$(UV) run --frozen pytest libs tests/test_*.py tests/deploy services $(PYTEST_ARGS)
+	$(UV) run --frozen pytest libs devstack tests/test_*.py tests/deploy services $(PYTEST_ARGS)
 	$(UV) run --frozen pytest tests/integration $(PYTEST_ARGS)
 
 test-unit: install
-	$(UV) run --frozen pytest libs tests/test_*.py tests/deploy services $(PYTEST_ARGS)
+	$(UV) run --frozen pytest libs devstack tests/test_*.py tests/deploy services $(PYTEST_ARGS)
 
 test-integration: install
 	$(UV) run --frozen pytest tests/integration $(PYTEST_ARGS)

@@ -2,7 +2,8 @@
 
 DATABASE_URL / REDIS_URL use external servers instead of the embedded ones;
 FINDME_DATA_DIR moves the data folder (default ./.data); FINDME_GATEWAY_PORT
-moves the public port (default 8000).
+moves the public port (default 8000; 0 takes any free port). A part that dies is
+restarted with back-off (``findme_devstack.supervisor``); Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import time
 from pathlib import Path
 
 from findme_devstack.stack import Stack, StackConfig, StackError
+from findme_devstack.supervisor import Supervisor
+
+# Seconds between two looks at the running parts.
+CHECK_INTERVAL = 0.25
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -31,6 +36,8 @@ def main() -> int:
         gateway_port=int(os.environ.get("FINDME_GATEWAY_PORT", "8000")),
         database_url=os.environ.get("DATABASE_URL") or None,
         redis_url=os.environ.get("REDIS_URL") or None,
+        # The interactive API docs load Swagger UI from a CDN: on for local runs only.
+        env={"FINDME_GATEWAY_API_DOCS": os.environ.get("FINDME_GATEWAY_API_DOCS", "true")},
     )
     stack = Stack(config)
     # Ctrl-C works even when a parent started us with SIGINT ignored (e.g. a
@@ -54,14 +61,11 @@ def main() -> int:
         "Press Ctrl-C to stop.",
         flush=True,
     )
+    supervisor = Supervisor(stack)
     try:
-        while all(p.poll() is None for p in stack.processes.values()):
-            time.sleep(1)
-        dead = [name for name, p in stack.processes.items() if p.poll() is not None]
-        print(
-            f"findme: {', '.join(dead)} stopped unexpectedly; see {stack.log_dir}", file=sys.stderr
-        )
-        return 1
+        while True:
+            supervisor.check()
+            time.sleep(CHECK_INTERVAL)
     except KeyboardInterrupt:
         print("\nfindme: stopping ...", flush=True)
         return 0

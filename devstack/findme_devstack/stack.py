@@ -1,12 +1,20 @@
 """The whole system as local processes: embedded (or external) PostgreSQL and Redis,
 migrations, then auth, events, selfie and the gateway, health-gated.
 
-`make run` and the integration tests both boot the system through ``Stack``.
+`make run` and the integration tests both boot the system through ``Stack``; `make
+run` also keeps it running (``findme_devstack.supervisor`` restarts what dies).
+
+Ports come from the binds themselves: each server binds port 0 (or the gateway's
+chosen port) and writes the port it got to a file under ``<data>/run``; the stack
+reads it there and gives it to the services that call that one. A restart binds the
+same port again. Two stacks starting at the same moment therefore never share a
+port, and one data folder serves one stack at a time (a lock file says so).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import signal
@@ -26,7 +34,6 @@ from findme_devstack import keys
 from findme_devstack.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
-    free_port,
     start_postgres,
     start_redis,
 )
@@ -34,43 +41,46 @@ from findme_devstack.embedded import (
 log = logging.getLogger("findme.devstack")
 
 SERVICES = ("auth", "events", "worker", "selfie", "gateway")
+# gRPC servers the others call: started first, their ports read from their binds.
+GRPC_SERVICES = ("auth", "events", "selfie")
+# Started once the gRPC ports are known (their settings name them).
+CLIENT_SERVICES = ("worker", "gateway")
 # The photo worker ships with the events service but is a package of its own.
 MODULES = {"worker": "findme_photo_worker"}
+# Servers whose port the stack learns from their bind.
+SERVER_PORTS = (*GRPC_SERVICES, "gateway")
 
 
 class StackError(RuntimeError):
     """The system could not be started; the message says which part and why."""
 
 
-def port_is_free(port: int) -> bool:
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``port`` now. With SO_REUSEADDR, as the
+    servers themselves bind: connections of a stopped server still in TIME_WAIT do
+    not count, only a live listener does."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
         except OSError:
             return False
         return True
 
 
-def pick_port(preferred: int | None) -> int:
-    """``preferred`` when it is free, else any free loopback port."""
-    if preferred and port_is_free(preferred):
-        return preferred
-    return free_port()
-
-
 @dataclass
 class StackConfig:
     data_dir: Path
+    # The public port; None or 0: any free port (the gateway's bind picks it).
     gateway_port: int | None = 8000
-    auth_port: int | None = 50051
-    events_port: int | None = 50052
-    selfie_port: int | None = 50053
     # External servers; None means the embedded ones under data_dir.
     database_url: str | None = None
     redis_url: str | None = None
     # Extra environment for every service (e.g. worker counts).
     env: dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 240.0
+    # Seconds a restarted server gets to bind (``restart``).
+    bind_timeout: float = 60.0
 
 
 @dataclass
@@ -82,6 +92,7 @@ class Stack:
     redis_url: str = ""
     _postgres: EmbeddedPostgres | None = None
     _redis: EmbeddedRedis | None = None
+    _lock: int | None = None
 
     @property
     def url(self) -> str:
@@ -91,22 +102,46 @@ class Stack:
     def log_dir(self) -> Path:
         return self.config.data_dir / "logs"
 
+    @property
+    def run_dir(self) -> Path:
+        return self.config.data_dir / "run"
+
     def target(self, service: str) -> str:
         return f"dns:///127.0.0.1:{self.ports[service]}"
 
     # --- start -----------------------------------------------------------------
     def start(self) -> Stack:
         try:
+            self._lock_data_dir()
+            self._check_gateway_port()
             self._start_stores()
-            self._pick_ports()
             self._migrate()
-            for service in SERVICES:
-                self._spawn(service)
+            # The gRPC servers bind first; the worker and gateway are told their ports.
+            self._spawn_and_bind(GRPC_SERVICES)
+            self._spawn_and_bind(CLIENT_SERVICES)
             self._wait_healthy()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _lock_data_dir(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.config.data_dir / "stack.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StackError(
+                f"another findme stack is running with data in {self.config.data_dir} "
+                "(set FINDME_DATA_DIR)"
+            ) from None
+        self._lock = fd
+
+    def _check_gateway_port(self) -> None:
+        port = self.config.gateway_port
+        if port and not port_is_free(port):
+            raise StackError(f"gateway port {port} is in use (set FINDME_GATEWAY_PORT)")
 
     def _start_stores(self) -> None:
         cfg = self.config
@@ -123,49 +158,47 @@ class Stack:
             self._redis = start_redis(cfg.data_dir / "redis")
             self.redis_url = self._redis.url
 
-    def _pick_ports(self) -> None:
-        cfg = self.config
-        preferred = {
-            "gateway": cfg.gateway_port,
-            "auth": cfg.auth_port,
-            "events": cfg.events_port,
-            "selfie": cfg.selfie_port,
-        }
-        for service, port in preferred.items():
-            self.ports[service] = pick_port(port)
-            if port and self.ports[service] != port:
-                log.warning("port %s busy, %s uses %s", port, service, self.ports[service])
-        if cfg.gateway_port and self.ports["gateway"] != cfg.gateway_port:
-            raise StackError(f"gateway port {cfg.gateway_port} is in use (set FINDME_GATEWAY_PORT)")
-
     def service_env(self) -> dict[str, str]:
         private_key, public_key = keys.load_or_create(self.config.data_dir / "keys")
         # The caller's FINDME_* settings pass through (worker counts, limits...);
-        # addresses, ports and keys are the stack's own.
+        # addresses, ports and keys are the stack's own. A server not started yet
+        # binds port 0 and reports the port it got in its port file.
         env = dict(os.environ)
+        for service in GRPC_SERVICES:
+            prefix = f"FINDME_{service.upper()}"
+            env[f"{prefix}_PORT"] = str(self.ports.get(service, 0))
+            env[f"{prefix}_PORT_FILE"] = str(self.port_file(service))
         env.update(
             {
-                "FINDME_AUTH_PORT": str(self.ports["auth"]),
                 "FINDME_AUTH_REDIS_URL": self.redis_url,
                 "FINDME_AUTH_TOKEN_PRIVATE_KEY": private_key,
-                "FINDME_EVENTS_PORT": str(self.ports["events"]),
                 "FINDME_EVENTS_DATABASE_URL": self.database_url,
                 "FINDME_EVENTS_REDIS_URL": self.redis_url,
                 "FINDME_EVENTS_BLOB_DIR": str(self.config.data_dir / "blobs"),
-                "FINDME_WORKER_DATABASE_URL": self.database_url,
-                "FINDME_WORKER_SELFIE_TARGET": self.target("selfie"),
-                "FINDME_WORKER_BLOB_DIR": str(self.config.data_dir / "blobs"),
-                "FINDME_SELFIE_PORT": str(self.ports["selfie"]),
-                "FINDME_GATEWAY_PORT": str(self.ports["gateway"]),
-                "FINDME_GATEWAY_AUTH_TARGET": self.target("auth"),
-                "FINDME_GATEWAY_EVENTS_TARGET": self.target("events"),
-                "FINDME_GATEWAY_SELFIE_TARGET": self.target("selfie"),
+                "FINDME_GATEWAY_PORT": str(
+                    self.ports.get("gateway", self.config.gateway_port or 0)
+                ),
+                "FINDME_GATEWAY_PORT_FILE": str(self.port_file("gateway")),
                 "FINDME_GATEWAY_REDIS_URL": self.redis_url,
                 "FINDME_GATEWAY_TOKEN_PUBLIC_KEY": public_key,
+                "FINDME_WORKER_DATABASE_URL": self.database_url,
+                "FINDME_WORKER_BLOB_DIR": str(self.config.data_dir / "blobs"),
             }
         )
+        if all(service in self.ports for service in GRPC_SERVICES):
+            env.update(
+                {
+                    "FINDME_WORKER_SELFIE_TARGET": self.target("selfie"),
+                    "FINDME_GATEWAY_AUTH_TARGET": self.target("auth"),
+                    "FINDME_GATEWAY_EVENTS_TARGET": self.target("events"),
+                    "FINDME_GATEWAY_SELFIE_TARGET": self.target("selfie"),
+                }
+            )
         env.update(self.config.env)
         return env
+
+    def port_file(self, service: str) -> Path:
+        return self.run_dir / f"{service}.port"
 
     def _migrate(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -184,6 +217,8 @@ class Stack:
 
     def _spawn(self, service: str) -> None:
         log_path = self.log_dir / f"{service}.log"
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.port_file(service).unlink(missing_ok=True)
         out = log_path.open("ab")
         # Own session per service: stop() can signal the whole group, pool workers included.
         module = MODULES.get(service, f"findme_{service}")
@@ -197,20 +232,83 @@ class Stack:
         )
         out.close()
 
-    def restart(self, service: str) -> None:
-        """Start ``service`` again after it stopped (tests kill workers on purpose)."""
-        process = self.processes.get(service)
-        if process is not None and process.poll() is None:
-            raise StackError(f"{service} is still running")
-        self._spawn(service)
+    def _spawn_and_bind(self, services: tuple[str, ...], timeout: float | None = None) -> None:
+        """Start ``services`` and learn each server's port from its own bind."""
+        for service in services:
+            self._spawn(service)
+        deadline = time.monotonic() + (timeout or self.config.startup_timeout)
+        for service in services:
+            if service in SERVER_PORTS:
+                self.ports[service] = self._bound_port(service, deadline)
+
+    def _bound_port(self, service: str, deadline: float) -> int:
+        path, process = self.port_file(service), self.processes[service]
+        while time.monotonic() < deadline:
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                return int(path.read_text())
+            if process.poll() is not None:
+                raise StackError(
+                    f"{service} exited with code {process.returncode}:\n"
+                    f"{tail(self.log_dir / f'{service}.log')}"
+                )
+            time.sleep(0.1)
+        raise StackError(f"{service} did not bind a port in time; see {self.log_dir}")
+
+    def restart(self, part: str) -> None:
+        """Start ``part`` again after it stopped: a service on the port it had, or an
+        embedded store in its data folder (tests kill parts on purpose; `make run`'s
+        supervisor restarts what dies). Leftovers of a service (its pool workers)
+        are killed first."""
+        if part == "postgres" and self._postgres is not None:
+            self._postgres.restart()
+            return
+        if part == "redis" and self._redis is not None:
+            self._redis.restart()
+            return
+        process = self.processes.get(part)
+        if process is None:
+            raise StackError(f"{part} is not a part of this stack")
+        if process.poll() is None:
+            raise StackError(f"{part} is still running")
+        _signal_group(process, signal.SIGKILL)
+        try:
+            self._spawn_and_bind((part,), timeout=self.config.bind_timeout)
+        except StackError:
+            _signal_group(self.processes[part], signal.SIGKILL)
+            raise
+
+    def alive(self, part: str) -> bool:
+        """Whether ``part`` (a service, or an embedded store) is running."""
+        if part == "postgres":
+            return self._postgres is None or self._postgres.running()
+        if part == "redis":
+            return self._redis is None or self._redis.process.poll() is None
+        return self.processes[part].poll() is None
+
+    def parts(self) -> list[str]:
+        """Every part this stack runs: embedded stores first, then the services."""
+        stores = [
+            name
+            for name, store in (("postgres", self._postgres), ("redis", self._redis))
+            if store is not None
+        ]
+        return [*stores, *self.processes]
+
+    def exit_code(self, part: str) -> int | None:
+        process = self.processes.get(part)
+        if process is not None:
+            return process.returncode
+        if part == "redis" and self._redis is not None:
+            return self._redis.process.returncode
+        return None
 
     def pids(self) -> dict[str, list[int]]:
         """Process ids of each running part: the services, and the stores when embedded."""
         parts = {name: [process.pid] for name, process in self.processes.items()}
         if self._postgres is not None:
-            pid = self._postgres.server.get_pid()
+            pid = self._postgres.pid()
             if pid:
-                parts["postgres"] = [int(pid)]
+                parts["postgres"] = [pid]
         if self._redis is not None:
             parts["redis"] = [self._redis.process.pid]
         return parts
@@ -259,6 +357,9 @@ class Stack:
         if self._postgres is not None:
             self._postgres.stop()
             self._postgres = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
 
 @contextmanager
@@ -276,9 +377,6 @@ def temporary_stack(
         config = StackConfig(
             data_dir=Path(tmp),
             gateway_port=None,
-            auth_port=None,
-            events_port=None,
-            selfie_port=None,
             database_url=database_url,
             redis_url=redis_url,
             env=dict(env or {}),

@@ -16,11 +16,19 @@ def error_code(reply: httpx.Response) -> str:
     return str(body["error"]["code"])
 
 
-def test_health_is_ok_with_all_six_components(client: httpx.Client) -> None:
+def test_health_is_ok_with_all_seven_components(client: httpx.Client) -> None:
     reply = client.get("/health")
     assert reply.status_code == 200, reply.text
     components = reply.json()["components"]
-    assert set(components) == {"gateway", "auth", "events", "selfie", "database", "cache"}
+    assert set(components) == {
+        "gateway",
+        "auth",
+        "events",
+        "selfie",
+        "database",
+        "cache",
+        "photo_worker",
+    }
     assert {c["status"] for c in components.values()} == {"ok"}
 
 

@@ -2,12 +2,14 @@
 
 Method /test.Echo/RequestId answers with the request id it saw; /test.Echo/Slow
 sleeps for the number of seconds in the request before answering "done".
+Arguments: the port (0: any free one), then optionally a file to write the bound port to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import grpc
 from findme_common.grpc_server import GrpcService, run
@@ -34,7 +36,8 @@ def register(server: grpc.aio.Server, health_servicer: health.aio.HealthServicer
 
 
 def build() -> GrpcService:
-    settings = ServiceSettings(port=int(sys.argv[1]), shutdown_grace=5.0)
+    port_file = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    settings = ServiceSettings(port=int(sys.argv[1]), shutdown_grace=5.0, port_file=port_file)
     return GrpcService(
         name="echo", settings=settings, service_names=["test.Echo"], register=register
     )

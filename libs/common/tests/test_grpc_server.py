@@ -12,8 +12,10 @@ from pathlib import Path
 
 import grpc
 import pytest
+from findme_common import grpc_server
 from findme_common.grpc_client import open_channel
 from findme_common.logging import request_id_var
+from findme_common.settings import ServiceSettings
 from findme_devstack.embedded import free_port
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -121,3 +123,44 @@ async def test_sigterm_drains_in_flight_calls_and_reports_not_serving(
     assert messages[-1] == "stopped"
     assert messages.index("shutting down") < messages.index("stopped")
     assert all(entry["service"] == "echo" for entry in logs)
+
+
+async def test_port_zero_binds_a_free_port_and_writes_it_to_the_port_file(
+    tmp_path: Path,
+) -> None:
+    port_file = tmp_path / "echo.port"
+    process = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, str(ECHO), "0", str(port_file)],
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            if port_file.exists() or process.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        port = int(port_file.read_text())
+        assert port > 0
+        await wait_serving(f"127.0.0.1:{port}")
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _idle_service(port: int) -> grpc_server.GrpcService:
+    return grpc_server.GrpcService(
+        name="idle",
+        settings=ServiceSettings(port=port),
+        service_names=[],
+        register=lambda server, health_servicer: None,
+    )
+
+
+async def test_a_second_server_cannot_share_a_bound_port() -> None:
+    # With gRPC's default SO_REUSEPORT both would bind and split the calls between them.
+    first = await grpc_server.start(_idle_service(0))
+    try:
+        with pytest.raises(SystemExit, match="cannot bind"):
+            await grpc_server.start(_idle_service(first.port))
+    finally:
+        await first.server.stop(None)

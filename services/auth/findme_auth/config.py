@@ -35,12 +35,18 @@ class AuthSettings(RedisServiceSettings):
     # Hashes allowed to wait for a worker; beyond that, callers get `overloaded` at once.
     queue_limit: int = Field(default=64, ge=0)
 
-    throttle_account_free_attempts: int = Field(default=5, ge=1)
-    # Generous on purpose: a whole venue often shares one NAT address, and a lock on it
-    # would shut out every attendee. The per-account limit is the real guard against
-    # guessing; this one only slows a single host spraying many accounts.
-    throttle_address_free_attempts: int = Field(default=100, ge=1)
-    # Failure counters expire this long after the last failed attempt.
+    # Login throttling (throttle.py): failures counted per (account, address), per
+    # account and per address, each draining at its allowance per window.
+    # Failures of one account from one address before that address is locked out of
+    # it (2, 4, 8 ... s, up to max_lock_seconds).
+    throttle_pair_free_attempts: int = Field(default=5, ge=1)
+    # Failures of one account from every address before the addresses that have been
+    # failing for it wait; an address that has not been failing may still log in.
+    throttle_account_free_attempts: int = Field(default=10, ge=1)
+    # Failures from one address across accounts. High on purpose: a whole venue often
+    # shares one NAT address, and its typos must not shut out every attendee.
+    throttle_address_free_attempts: int = Field(default=300, ge=1)
+    # Every counter drains its allowance over this many seconds.
     throttle_window_seconds: int = Field(default=15 * 60, gt=0)
     throttle_max_lock_seconds: int = Field(default=15 * 60, gt=0)
 

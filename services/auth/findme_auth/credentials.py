@@ -33,15 +33,15 @@ class Credentials:
         if throttle_key is None or self._throttle is None:
             return await self._pool.run(self._hasher.verify, password, stored_hash)
         throttle = self._throttle
-        charged = await throttle.charge(throttle_key)
+        charge = await throttle.charge(throttle_key)
         try:
             result = await self._pool.run(self._hasher.verify, password, stored_hash)
         except Refusal:
             # Overloaded, or a stored hash that is not bcrypt: the password was never
             # judged, so the attempt is given back.
-            if charged:
-                await throttle.refund(throttle_key)
+            if charge is not None:
+                await throttle.refund(charge)
             raise
-        if charged and result.valid:
-            await throttle.succeeded(throttle_key)
+        if charge is not None and result.valid:
+            await throttle.succeeded(charge)
         return result

@@ -29,6 +29,7 @@ def build_service(settings: AuthSettings) -> GrpcService:
     throttle = LoginThrottle.from_url(
         settings.redis_url,
         ThrottlePolicy(
+            pair_free_attempts=settings.throttle_pair_free_attempts,
             account_free_attempts=settings.throttle_account_free_attempts,
             address_free_attempts=settings.throttle_address_free_attempts,
             window_seconds=settings.throttle_window_seconds,

@@ -20,8 +20,9 @@ def test_defaults(make_settings: Callable[..., AuthSettings]) -> None:
     assert settings.token_audience == "findme"
     assert settings.workers >= 1
     assert settings.queue_limit == 64
-    assert settings.throttle_account_free_attempts == 5
-    assert settings.throttle_address_free_attempts == 100
+    assert settings.throttle_pair_free_attempts == 5
+    assert settings.throttle_account_free_attempts == 10
+    assert settings.throttle_address_free_attempts == 300
     assert settings.throttle_window_seconds == settings.throttle_max_lock_seconds == 900
     assert "PRIVATE KEY" not in repr(settings)
 

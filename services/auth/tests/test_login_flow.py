@@ -8,8 +8,10 @@ account and reset on success, and that bad usernames reach the client as 422.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,10 +58,14 @@ async def events(events_target: str) -> AsyncIterator[events_pb2_grpc.EventsServ
         yield events_pb2_grpc.EventsServiceStub(channel)
 
 
+GatewayFrom = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
 @pytest.fixture
-async def gateway(
+async def gateway_from(
     events_target: str, auth_target: str, redis_url: str, key_pair: Any
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[GatewayFrom]:
+    """Clients of one gateway app, each from the client address it is opened with."""
     settings = GatewaySettings(
         token_public_key=key_pair.public_pem,
         auth_target=auth_target,
@@ -71,10 +77,21 @@ async def gateway(
         access_log=False,
     )
     app = create_app(settings)
-    async with lifespan(app):
-        transport = httpx.ASGITransport(app=app, client=("10.1.2.3", 40000))
+
+    @asynccontextmanager
+    async def client_from(address: str) -> AsyncIterator[httpx.AsyncClient]:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
             yield client
+
+    async with lifespan(app):
+        yield client_from
+
+
+@pytest.fixture
+async def gateway(gateway_from: GatewayFrom) -> AsyncIterator[httpx.AsyncClient]:
+    async with gateway_from(f"10.1.{uuid.uuid4().int % 250}.3") as client:
+        yield client
 
 
 @dataclass
@@ -83,7 +100,10 @@ class Account:
     username: str
 
 
-async def _attendee(events: events_pb2_grpc.EventsServiceStub, stored_hash: str) -> Account:
+async def _attendees(
+    events: events_pb2_grpc.EventsServiceStub, stored_hash: str, count: int
+) -> list[Account]:
+    """``count`` attendees of one new event, all with ``stored_hash``."""
     organizer = await events.CreateOrganizer(
         events_pb2.CreateOrganizerRequest(
             email=f"o-{uuid.uuid4().hex[:8]}@example.com", password_hash=stored_hash
@@ -92,13 +112,21 @@ async def _attendee(events: events_pb2_grpc.EventsServiceStub, stored_hash: str)
     event = await events.CreateEvent(
         events_pb2.CreateEventRequest(organizer_id=organizer.organizer_id, name="Party")
     )
-    username = f"Guest_{uuid.uuid4().hex[:6]}"
-    await events.CreateAttendee(
-        events_pb2.CreateAttendeeRequest(
-            event_code=event.code, username=username, password_hash=stored_hash
+    accounts = []
+    for _ in range(count):
+        username = f"Guest_{uuid.uuid4().hex[:6]}"
+        await events.CreateAttendee(
+            events_pb2.CreateAttendeeRequest(
+                event_code=event.code, username=username, password_hash=stored_hash
+            )
         )
-    )
-    return Account(code=event.code, username=username)
+        accounts.append(Account(code=event.code, username=username))
+    return accounts
+
+
+async def _attendee(events: events_pb2_grpc.EventsServiceStub, stored_hash: str) -> Account:
+    (account,) = await _attendees(events, stored_hash, 1)
+    return account
 
 
 async def _stored_hash(events: events_pb2_grpc.EventsServiceStub, account: Account) -> str:
@@ -153,7 +181,7 @@ async def test_account_locks_with_retry_after_and_success_resets_it(
 ) -> None:
     stored = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(POLICY_ROUNDS)).decode()
     account = await _attendee(events, stored)
-    free = AuthSettings.model_fields["throttle_account_free_attempts"].default
+    free = AuthSettings.model_fields["throttle_pair_free_attempts"].default
 
     # One short of the lock, then a success: the counter starts again from zero.
     for _ in range(free - 1):
@@ -169,6 +197,32 @@ async def test_account_locks_with_retry_after_and_success_resets_it(
     assert locked.status_code == 429, locked.text
     assert locked.json()["error"]["code"] == "too_many_attempts"
     assert int(locked.headers["retry-after"]) >= 1
+
+
+async def test_a_venue_behind_one_address_is_not_locked_out_by_typos(
+    gateway: httpx.AsyncClient, events: events_pb2_grpc.EventsServiceStub
+) -> None:
+    stored = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(POLICY_ROUNDS)).decode()
+    attendees = await _attendees(events, stored, 50)
+    # 100 failed logins from the venue's one address: everyone mistypes twice...
+    for account in attendees:
+        for _ in range(2):
+            assert (await _login(gateway, account, "typo typo")).status_code == 401
+    # ...then 50 attendees log in right, together: every one gets in.
+    logins = await asyncio.gather(*(_login(gateway, a, PASSWORD) for a in attendees))
+    assert [reply.status_code for reply in logins] == [200] * 50
+
+
+async def test_an_attacker_cannot_lock_the_owner_out(
+    gateway_from: GatewayFrom, events: events_pb2_grpc.EventsServiceStub
+) -> None:
+    stored = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(POLICY_ROUNDS)).decode()
+    account = await _attendee(events, stored)
+    async with gateway_from("203.0.113.66") as attacker, gateway_from("198.51.100.7") as owner:
+        statuses = [(await _login(attacker, account, f"guess {n}")).status_code for n in range(8)]
+        assert statuses == [401] * 5 + [429] * 3  # the attacker is locked out...
+        reply = await _login(owner, account, PASSWORD)
+    assert reply.status_code == 200, reply.text  # ...the owner is not
 
 
 async def test_bad_usernames_are_422_invalid_username(

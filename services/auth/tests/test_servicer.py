@@ -149,22 +149,36 @@ async def test_per_address_limit(start_auth: StartAuth) -> None:
         )
     )
     assert error_reason(error) == "too_many_attempts"
-    assert retry_after(error) == 2
+    # Until half a drain step (900 s / 3) has passed.
+    assert 100 <= (retry_after(error) or 0) <= 150
 
 
-async def test_logins_work_while_redis_is_down(start_auth: StartAuth) -> None:
+async def test_throttling_goes_on_in_memory_while_redis_is_down(start_auth: StartAuth) -> None:
     stub = await start_auth(redis_url=f"redis://127.0.0.1:{free_port()}/0")
     stored = (
         await stub.HashPassword(auth_pb2.HashPasswordRequest(password="right one"))
     ).password_hash
-    key = throttle_key("192.0.2.1")
-    for _ in range(8):  # past the limit: nothing to count with, nothing locks
+    attacker = throttle_key("192.0.2.1")
+    for _ in range(5):
         response = await stub.VerifyPassword(
-            auth_pb2.VerifyPasswordRequest(password="wrong", password_hash=stored, throttle=key)
+            auth_pb2.VerifyPasswordRequest(
+                password="wrong", password_hash=stored, throttle=attacker
+            )
         )
         assert not response.valid
+    error = await refusal(
+        stub.VerifyPassword(
+            auth_pb2.VerifyPasswordRequest(
+                password="wrong", password_hash=stored, throttle=attacker
+            )
+        )
+    )
+    assert error_reason(error) == "too_many_attempts"
+    owner = auth_pb2.ThrottleKey(
+        scope=attacker.scope, account=attacker.account, client_address="192.0.2.2"
+    )
     response = await stub.VerifyPassword(
-        auth_pb2.VerifyPasswordRequest(password="right one", password_hash=stored, throttle=key)
+        auth_pb2.VerifyPasswordRequest(password="right one", password_hash=stored, throttle=owner)
     )
     assert response.valid
 

@@ -13,6 +13,10 @@ from findme_events.config import StoreSettings
 
 log = logging.getLogger(__name__)
 
+# Each photo worker's connections carry this name: the events service counts them to
+# report whether any worker is running (health.photo_worker_probe).
+WORKER_APPLICATION_NAME = "findme-photo-worker"
+
 
 def create_engine(settings: StoreSettings, *, application_name: str) -> AsyncEngine:
     return create_async_engine(
@@ -30,7 +34,21 @@ def refusal_for(exc: Exception) -> Refusal | None:
     if isinstance(exc, sa_exc.TimeoutError):
         # Every pooled connection is busy: shed load rather than queue forever.
         return Refusal(Reason.OVERLOADED, "database pool exhausted", 1)
-    if isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError):
+    if isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError) or (
+        isinstance(exc, sa_exc.DBAPIError) and _server_side(exc)
+    ):
         log.warning("database unavailable", extra={"error": repr(exc)})
         return Refusal(Reason.DATABASE_UNAVAILABLE, "database unavailable")
     return None
+
+
+# SQLSTATE classes where the server, not the statement, failed: 08 connection
+# exception, 57 operator intervention (shut down, starting up, in crash recovery).
+_SERVER_SIDE_CLASSES = ("08", "57")
+
+
+def _server_side(exc: sa_exc.DBAPIError) -> bool:
+    # asyncpg's server errors reach SQLAlchemy as a plain DBAPIError, not an
+    # OperationalError: a restarting PostgreSQL must still read as "unavailable".
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    return exc.connection_invalidated or sqlstate[:2] in _SERVER_SIDE_CLASSES

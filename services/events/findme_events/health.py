@@ -1,5 +1,6 @@
-"""Component health: probes Postgres and Redis in the background and publishes
-the results as gRPC health statuses "database" and "cache"."""
+"""Component health: probes Postgres, Redis and the photo workers in the background
+and publishes the results as gRPC health statuses "database", "cache" and
+"photo_worker"."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 DATABASE = "database"
 CACHE = "cache"
+PHOTO_WORKER = "photo_worker"
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -28,6 +30,30 @@ def database_probe(engine: AsyncEngine) -> Probe:
     async def probe() -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    return probe
+
+
+class NoPhotoWorker(Exception):
+    """No photo worker holds a connection to the database."""
+
+
+def photo_worker_probe(engine: AsyncEngine, application_name: str) -> Probe:
+    """Serving while at least one photo worker is connected. A worker holds its pooled
+    connections while it runs, and a killed one's vanish with its process, so this
+    needs no heartbeat of its own."""
+
+    async def probe() -> None:
+        async with engine.connect() as connection:
+            workers = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": application_name},
+            )
+        if not workers:
+            raise NoPhotoWorker("no photo worker is connected")
 
     return probe
 

@@ -149,6 +149,12 @@ class Photo(Base):
             "lease_until",
             postgresql_where=text("status = 'processing'"),
         ),
+        # The retention job finds failed photos (and their originals) by upload time.
+        Index(
+            "ix_photos_failed_created_at",
+            "created_at",
+            postgresql_where=text("status = 'failed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -171,6 +177,8 @@ class Photo(Base):
 
 class Face(Base):
     __tablename__ = "faces"
+    # The retention job finds encodings older than their event allows by this time.
+    __table_args__ = (Index("ix_faces_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     photo_id: Mapped[int] = mapped_column(
@@ -185,6 +193,7 @@ class Face(Base):
     bottom: Mapped[int] = mapped_column(Integer, nullable=False)
     left: Mapped[int] = mapped_column(Integer, nullable=False)
     encoding: Mapped[list[float]] = mapped_column(Vector(ENCODING_DIMENSIONS), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
 
 
 class Match(Base):

@@ -17,8 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from findme_events.blobs import open_blob_store
 from findme_events.cache import EventCache
 from findme_events.config import EventsSettings, get_settings
-from findme_events.database import create_engine, refusal_for
-from findme_events.health import CACHE, DATABASE, HealthMonitor, cache_probe, database_probe
+from findme_events.database import WORKER_APPLICATION_NAME, create_engine, refusal_for
+from findme_events.health import (
+    CACHE,
+    DATABASE,
+    PHOTO_WORKER,
+    HealthMonitor,
+    cache_probe,
+    database_probe,
+    photo_worker_probe,
+)
 from findme_events.schemas import EventRecord
 from findme_events.servicer import EventsServicer
 from findme_events.store import events
@@ -71,7 +79,11 @@ class EventsApp:
         events_pb2_grpc.add_EventsServiceServicer_to_server(EventsServicer(self.resources), server)
         self.monitor = HealthMonitor(
             health_servicer,
-            {DATABASE: database_probe(self.engine), CACHE: cache_probe(self.redis)},
+            {
+                DATABASE: database_probe(self.engine),
+                CACHE: cache_probe(self.redis),
+                PHOTO_WORKER: photo_worker_probe(self.engine, WORKER_APPLICATION_NAME),
+            },
             interval=self.settings.health_interval,
         )
         self.monitor.start()

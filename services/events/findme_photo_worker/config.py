@@ -32,6 +32,8 @@ class WorkerSettings(StoreSettings):
     photo_retry_delay: float = Field(default=5.0, ge=0)
     idle_poll: float = Field(default=0.5, gt=0)
     retention_interval: float = Field(default=3600.0, gt=0)
+    # Expired failed photos removed per transaction (their originals first).
+    retention_batch: int = Field(default=100, ge=1)
     # Touched whenever a claim loop turns; ``python -m findme_photo_worker.probe``
     # (the container health check) fails when it is older than heartbeat_max_age.
     # Empty: no heartbeat file. The age must outlast one photo (analysis deadline plus

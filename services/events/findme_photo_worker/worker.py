@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 
@@ -22,7 +23,7 @@ from findme_common.grpc_client import open_channel
 from findme_common.refusals import Reason, reason_of, status_of
 from findme_events import blobs
 from findme_events.blobs import BlobStore, open_blob_store
-from findme_events.database import create_engine
+from findme_events.database import WORKER_APPLICATION_NAME, create_engine
 from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
 from findme_events.store import photo_queue, photos, retention
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -84,12 +85,31 @@ class PhotoWorker:
                 log.exception("retention job failed")
             await _wait(stop, self.settings.retention_interval)
 
-    async def purge_expired(self) -> tuple[int, int]:
+    async def purge_expired(self) -> retention.Purged:
+        """Everything past its event's retention: matches, selfies and faces in one
+        transaction, then failed photos in batches, their blobs first (a batch's
+        rows stay locked, and are deleted only once their files are gone)."""
         async with self.engine.begin() as conn:
-            matches, selfies = await retention.purge(conn=conn)
-        if matches or selfies:
-            log.info("retention purge", extra={"matches": matches, "selfies": selfies})
-        return matches, selfies
+            purged = await retention.purge(conn=conn)
+        failed = 0
+        while True:
+            async with self.engine.begin() as conn:
+                expired = await retention.expired_failed_photos(
+                    conn=conn, limit=self.settings.retention_batch
+                )
+                for photo in expired:
+                    for key in photo.blob_keys:
+                        await self.store.delete(key)
+                if expired:
+                    failed += await retention.delete_photos(
+                        conn=conn, photo_ids=[photo.id for photo in expired]
+                    )
+            if len(expired) < self.settings.retention_batch:
+                break
+        purged = dataclasses.replace(purged, failed_photos=failed)
+        if purged:
+            log.info("retention purge", extra=dataclasses.asdict(purged))
+        return purged
 
     async def claim(self) -> ClaimedPhoto | None:
         async with self.engine.begin() as conn:
@@ -186,7 +206,7 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def serve(settings: WorkerSettings) -> None:
-    engine = create_engine(settings, application_name="findme-photo-worker")
+    engine = create_engine(settings, application_name=WORKER_APPLICATION_NAME)
     channel = open_channel(settings.selfie_target, SELFIE_SERVICE)
     worker = PhotoWorker(
         engine=engine,

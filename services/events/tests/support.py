@@ -4,10 +4,11 @@ attendees and processed photos made through the real use cases and store."""
 from __future__ import annotations
 
 import numpy as np
+from findme_common.refusals import Reason
 from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
 from findme_events.store import attendees, photo_queue
 from findme_events.store import events as event_rows
-from findme_events.usecases import events, selfies
+from findme_events.usecases import events, photos, selfies
 from findme_events.usecases.resources import Resources
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -82,3 +83,46 @@ async def complete(
 async def count(engine: AsyncEngine, sql: str, **params: object) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(text(sql), params)).scalar_one())
+
+
+async def fail_next_photo(engine: AsyncEngine) -> None:
+    """Claim the next pending photo and fail it as the worker does a refused image."""
+    photo = await claim(engine)
+    assert photo is not None
+    async with engine.begin() as conn:
+        await photo_queue.retry_or_fail(
+            conn=conn,
+            photo=photo,
+            reason=Reason.NOT_AN_IMAGE,
+            permanent=True,
+            max_attempts=3,
+            delay=0,
+        )
+
+
+async def event_data_for_retention(
+    r: Resources, organizer_id: int, event_id: int, contents: list[bytes]
+) -> None:
+    """Ann with a selfie; a photo of her with two bystanders (done, three faces, one
+    match) and a photo that failed: ``contents`` are the two originals."""
+    await new_attendee(r, event_id, "ann", unit(8))
+    await photos.add_photos(r, organizer_id=organizer_id, event_id=event_id, contents=contents)
+    done = await claim(r.engine)
+    assert done is not None
+    await complete(r.engine, done, [near(unit(8), 0.1), unit(9), unit(10)])
+    await fail_next_photo(r.engine)
+
+
+async def age_everything(engine: AsyncEngine, days: int) -> None:
+    """Every match, selfie, face and photo found or made ``days`` ago."""
+    async with engine.begin() as conn:
+        for table, stamp in (
+            ("matches", "detected_at"),
+            ("selfies", "created_at"),
+            ("faces", "created_at"),
+            ("photos", "created_at"),
+        ):
+            await conn.execute(
+                text(f"UPDATE {table} SET {stamp} = now() - make_interval(days => :d)"),
+                {"d": days},
+            )

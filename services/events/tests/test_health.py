@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from findme_events.database import WORKER_APPLICATION_NAME
 from findme_events.health import (
     CACHE,
     DATABASE,
     NOT_SERVING,
+    PHOTO_WORKER,
     SERVING,
     HealthMonitor,
     cache_probe,
     database_probe,
+    photo_worker_probe,
 )
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from redis.asyncio import Redis
@@ -65,3 +68,29 @@ async def test_server_publishes_database_and_cache_health(events_server) -> None
             break
         await asyncio.sleep(0.05)
     assert statuses == {DATABASE: SERVING, CACHE: SERVING}
+
+
+async def test_photo_worker_is_serving_while_a_worker_is_connected(engine: AsyncEngine) -> None:
+    servicer = health.aio.HealthServicer()
+    name = f"{WORKER_APPLICATION_NAME}-test"  # no real worker runs in these tests
+    monitor = HealthMonitor(servicer, {PHOTO_WORKER: photo_worker_probe(engine, name)})
+    await monitor.check_once()
+    assert monitor.statuses == {PHOTO_WORKER: NOT_SERVING}
+
+    worker = create_async_engine(
+        engine.url, connect_args={"server_settings": {"application_name": name}}
+    )
+    try:
+        async with worker.connect():
+            await monitor.check_once()
+            assert monitor.statuses == {PHOTO_WORKER: SERVING}
+    finally:
+        await worker.dispose()
+    # Its connection gone (a killed worker's go with its process): not serving again,
+    # once PostgreSQL has ended that backend.
+    for _ in range(50):
+        await monitor.check_once()
+        if monitor.statuses == {PHOTO_WORKER: NOT_SERVING}:
+            break
+        await asyncio.sleep(0.05)
+    assert monitor.statuses == {PHOTO_WORKER: NOT_SERVING}

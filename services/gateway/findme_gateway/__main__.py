@@ -1,26 +1,31 @@
-"""``python -m findme_gateway``: serve the API with uvicorn."""
+"""``python -m findme_gateway``: serve the API with uvicorn.
+
+The listening socket is bound here (SO_REUSEADDR, as uvicorn does), so a port of 0
+binds a free one and the port bound is written to ``port_file`` for a launcher.
+"""
 
 from __future__ import annotations
 
 import uvicorn
 from findme_common.logging import configure_logging
-from findme_common.settings import load_settings
+from findme_common.settings import announce_port, load_settings
+from uvicorn.supervisors import Multiprocess
 
 from findme_gateway.config import GatewaySettings
+from findme_gateway.http_limits import HeadLimitedConfig
 
 
-def main() -> None:
-    # Fail fast here, in the parent, with a readable message; workers reload them.
-    settings = load_settings(GatewaySettings)
-    configure_logging("gateway", settings.log_level)
-    uvicorn.run(
+def uvicorn_config(settings: GatewaySettings) -> HeadLimitedConfig:
+    return HeadLimitedConfig(
         "findme_gateway.app:create_app",
+        # httptools, with limits on the request head (431 past them).
+        max_header_bytes=settings.max_header_bytes,
+        max_header_count=settings.max_header_count,
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
         # X-Forwarded-For is handled in the app, and only from trusted_proxies.
         proxy_headers=False,
         server_header=False,
@@ -29,6 +34,19 @@ def main() -> None:
         timeout_graceful_shutdown=int(settings.shutdown_grace),
         backlog=2048,
     )
+
+
+def main() -> None:
+    # Fail fast here, in the parent, with a readable message; workers reload them.
+    settings = load_settings(GatewaySettings)
+    configure_logging("gateway", settings.log_level)
+    config = uvicorn_config(settings)
+    sock = config.bind_socket()
+    announce_port(settings.port_file, int(sock.getsockname()[1]))
+    if config.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from findme_gateway.backends import open_backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import install_error_handlers
+from findme_gateway.fairness import Lanes
+from findme_gateway.hsts import StrictTransportSecurityMiddleware
 from findme_gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
@@ -33,6 +35,7 @@ from findme_gateway.routes import (
     photos,
 )
 from findme_gateway.tokens import TokenVerifier
+from findme_gateway.uploads import UploadSlots
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         summary="Find every photo of yourself at an event from one selfie.",
         version="1.0.0",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(
@@ -102,6 +107,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         audience=settings.token_audience,
         leeway=settings.token_leeway,
     )
+    app.state.upload_slots = UploadSlots(settings.max_concurrent_uploads)
+    app.state.selfie_lanes = Lanes(in_flight=1, queue=settings.selfie_queue_per_account)
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
@@ -110,6 +117,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Added innermost first: proxy headers, then request ids, wrap everything.
     app.add_middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings))
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
+    if settings.hsts_max_age:
+        app.add_middleware(StrictTransportSecurityMiddleware, max_age=settings.hsts_max_age)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

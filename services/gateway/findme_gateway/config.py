@@ -75,7 +75,32 @@ class GatewaySettings(RedisServiceSettings):
     rate_limit_window: float = Field(default=60.0, gt=0)
     login_rate_limit: int = Field(default=300, ge=1)
     register_rate_limit: int = Field(default=300, ge=1)
-    upload_rate_limit: int = Field(default=120, ge=1)
+    # check-event-code and check-user-availability, asked as people type: a venue of
+    # a thousand joining within minutes stays far below; enumerating 8-character codes
+    # or a guest list at 20/s from one address does not get far.
+    lookup_rate_limit: int = Field(default=1200, ge=1)
+    # Uploads per account (selfies per attendee, photo batches per organizer), not per
+    # address: a venue's attendees share one address.
+    upload_rate_limit: int = Field(default=30, ge=1)
+
+    # Upload bodies read at once by one gateway process; past it, 503 overloaded with
+    # Retry-After before any byte of the body is read.
+    max_concurrent_uploads: int = Field(default=16, ge=1)
+    # Selfies of one account: one is checked at a time and this many wait behind it;
+    # more get 429 too_many_selfies, so no account takes more than one image worker.
+    selfie_queue_per_account: int = Field(default=2, ge=0)
+
+    # The request line plus headers: past either limit, 431 before the app runs.
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    max_header_count: int = Field(default=100, ge=8)
+
+    # Strict-Transport-Security on answers to requests that arrived over HTTPS (the
+    # scheme as seen after trusted proxies). 0 turns it off.
+    hsts_max_age: int = Field(default=365 * 24 * 3600, ge=0)
+    # The interactive API docs (/docs, /redoc) load Swagger UI and ReDoc from a CDN,
+    # on the origin whose pages hold tokens: off unless asked for (`make run` asks).
+    # The schema itself stays at /openapi.json.
+    api_docs: bool = False
 
     # Proxies (IPs or CIDRs, comma separated) whose X-Forwarded-For is believed. The
     # client is the right-most address of the chain (X-Forwarded-For, then the socket

@@ -1,22 +1,27 @@
 """Request dependencies as ``Annotated`` aliases: backends, settings, the caller's
-identity from the bearer token, the client address and rate limits."""
+identity from the bearer token, the client address, rate limits, and the upload
+form (read only after the checks declared before it)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from findme_common.refusals import Reason
+from starlette.datastructures import FormData
 
 from findme_gateway.backends import Backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import ApiError
+from findme_gateway.fairness import Lanes
 from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
 from findme_gateway.tokens import InvalidToken, Principal, Role, TokenVerifier
+from findme_gateway.uploads import UploadSlots, read_form
 
 log = logging.getLogger(__name__)
 
@@ -108,20 +113,82 @@ class RateLimit:
     async def __call__(
         self, request: Request, settings: SettingsDep, client: ClientAddress
     ) -> None:
-        if not settings.rate_limit_enabled:
-            return
-        limiter: RateLimiter = request.app.state.rate_limiter
-        decision = await limiter.hit(
-            self.bucket, client, limit=self.limit(settings), window=settings.rate_limit_window
+        await _count(request, settings, self.bucket, client, self.limit(settings), "address")
+
+
+async def _count(
+    request: Request, settings: GatewaySettings, bucket: str, key: str, limit: int, who: str
+) -> None:
+    if not settings.rate_limit_enabled:
+        return
+    limiter: RateLimiter = request.app.state.rate_limiter
+    decision = await limiter.hit(bucket, key, limit=limit, window=settings.rate_limit_window)
+    if not decision.allowed:
+        raise ApiError(
+            Reason.RATE_LIMITED,
+            f"Too many requests from this {who}; slow down.",
+            headers={"Retry-After": str(decision.retry_after)},
         )
-        if not decision.allowed:
-            raise ApiError(
-                Reason.RATE_LIMITED,
-                "Too many requests from this address; slow down.",
-                headers={"Retry-After": str(decision.retry_after)},
-            )
+
+
+def _lookup_limit(settings: GatewaySettings) -> int:
+    return settings.lookup_rate_limit
+
+
+def account_rate_limit(
+    bucket: str, limit: Callable[[GatewaySettings], int], who: Callable[..., Principal]
+) -> Any:
+    """Counts the request against ``bucket`` for the caller's account (``who`` is the
+    token dependency), so people behind one address do not share a limit."""
+
+    # A default, not an Annotated alias: ``who`` is local, and annotations are strings.
+    caller = Depends(who)
+
+    async def limit_account(
+        request: Request, settings: SettingsDep, principal: Principal = caller
+    ) -> None:
+        key = f"{principal.role.value}:{principal.subject_id}"
+        await _count(request, settings, bucket, key, limit(settings), "account")
+
+    return Depends(limit_account)
 
 
 LoginRateLimit = Depends(RateLimit("login", _login_limit))
 RegisterRateLimit = Depends(RateLimit("register", _register_limit))
-UploadRateLimit = Depends(RateLimit("upload", _upload_limit))
+LookupRateLimit = Depends(RateLimit("lookup", _lookup_limit))
+AttendeeUploadRateLimit = account_rate_limit("upload", _upload_limit, current_attendee)
+OrganizerUploadRateLimit = account_rate_limit("upload", _upload_limit, current_organizer)
+
+
+# -- uploads -----------------------------------------------------------------------------
+
+
+async def selfie_turn(request: Request, attendee: CurrentAttendee) -> AsyncIterator[None]:
+    """The attendee's turn at the image workers (fairness.Lanes), or 429 at once."""
+    lanes: Lanes = request.app.state.selfie_lanes
+    async with lanes.enter(f"attendee:{attendee.subject_id}"):
+        yield
+
+
+async def invite_selfie_turn(request: Request, token: str) -> AsyncIterator[None]:
+    """The same for a registration through an invite: one at a time per invite."""
+    lanes: Lanes = request.app.state.selfie_lanes
+    async with lanes.enter(f"invite:{hashlib.sha256(token.encode()).hexdigest()}"):
+        yield
+
+
+async def upload_form(request: Request, settings: SettingsDep) -> AsyncIterator[FormData]:
+    """The upload's form, read within an upload slot. Declared after a route's token,
+    rate-limit and fairness checks, so a refused request never has its body read."""
+    slots: UploadSlots = request.app.state.upload_slots
+    async with slots.hold():
+        form = await read_form(request, max_files=settings.max_photos_per_request + 1)
+        try:
+            yield form
+        finally:
+            await form.close()
+
+
+SelfieTurn = Depends(selfie_turn)
+InviteSelfieTurn = Depends(invite_selfie_turn)
+UploadForm = Annotated[FormData, Depends(upload_form)]

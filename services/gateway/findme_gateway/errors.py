@@ -68,6 +68,7 @@ HTTP_STATUS: Final[dict[Reason, int]] = {
     _R.INVALID_CREDENTIALS: 401,
     _R.TOO_MANY_ATTEMPTS: 429,
     _R.RATE_LIMITED: 429,
+    _R.TOO_MANY_SELFIES: 429,
     **dict.fromkeys(
         (
             _R.NOT_FOUND,
@@ -83,6 +84,7 @@ HTTP_STATUS: Final[dict[Reason, int]] = {
     _R.EMAIL_TAKEN: 409,
     _R.BAD_REQUEST: 400,
     _R.METHOD_NOT_ALLOWED: 405,
+    _R.REQUEST_HEADER_TOO_LARGE: 431,
     # Starlette's other HTTP refusals keep their own status; 400 names the family.
     _R.HTTP_ERROR: 400,
     **dict.fromkeys(

@@ -19,6 +19,7 @@ from findme_common.refusals import Reason
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from findme_gateway.errors import ApiError, error_body
+from findme_gateway.redaction import loggable_path
 
 log = logging.getLogger("findme_gateway.access")
 
@@ -78,7 +79,7 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("unhandled error", extra={"path": scope.get("path")})
+            log.exception("unhandled error", extra={"path": loggable_path(scope.get("path"))})
             if status:
                 raise  # the response has begun; the server can only drop the connection
             start, body = _json_response(
@@ -92,7 +93,7 @@ class RequestIdMiddleware:
                     "request",
                     extra={
                         "method": scope.get("method"),
-                        "path": scope.get("path"),
+                        "path": loggable_path(scope.get("path")),
                         "status": status,
                         "ms": round((time.perf_counter() - started) * 1000, 1),
                     },

@@ -14,7 +14,7 @@ async def test_selfie_file_one_byte_over_the_limit_is_413(make_settings, open_cl
             "/api/upload-selfie", files={"file": ("me.jpg", b"x" * 1001)}, headers=headers
         )
 
-    assert response.status_code == 413
+    assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "too_large"
 
 

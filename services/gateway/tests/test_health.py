@@ -11,7 +11,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-COMPONENTS = {"gateway", "auth", "events", "selfie", "database", "cache"}
+COMPONENTS = {"gateway", "auth", "events", "selfie", "database", "cache", "photo_worker"}
 
 
 async def test_every_backend_down_is_503_degraded(client) -> None:
@@ -55,7 +55,7 @@ async def test_all_serving_is_200_ok(make_settings, open_client, start_health_se
     settings = make_settings(
         auth_target=await start_health_server({"": SERVING}),
         events_target=await start_health_server(
-            {"": SERVING, "database": SERVING, "cache": SERVING}
+            {"": SERVING, "database": SERVING, "cache": SERVING, "photo_worker": SERVING}
         ),
         selfie_target=await start_health_server({"": SERVING}),
     )
@@ -76,7 +76,7 @@ async def test_one_component_down_is_503_naming_it(
     settings = make_settings(
         auth_target=await start_health_server({"": SERVING}),
         events_target=await start_health_server(
-            {"": SERVING, "database": SERVING, "cache": NOT_SERVING}
+            {"": SERVING, "database": SERVING, "cache": NOT_SERVING, "photo_worker": SERVING}
         ),
         selfie_target=await start_health_server({"": SERVING}),
     )
@@ -97,7 +97,9 @@ async def test_unknown_component_counts_as_down(
     # An events service that does not report "database" at all (NOT_FOUND).
     settings = make_settings(
         auth_target=await start_health_server({"": SERVING}),
-        events_target=await start_health_server({"": SERVING, "cache": SERVING}),
+        events_target=await start_health_server(
+            {"": SERVING, "cache": SERVING, "photo_worker": SERVING}
+        ),
         selfie_target=await start_health_server({"": SERVING}),
     )
 

@@ -100,3 +100,24 @@ async def test_disabled_rate_limit_never_refuses(make_settings, open_client, red
         statuses = {(await client.post("/api/login", json=body)).status_code for _ in range(3)}
 
     assert statuses == {503}
+
+
+async def test_the_lookups_share_one_limit_sized_for_a_venue(
+    make_settings, open_client, redis_url
+) -> None:
+    assert make_settings().lookup_rate_limit >= 1000  # a venue typing behind one NAT
+    app = create_app(make_settings(redis_url=redis_url, lookup_rate_limit=3))
+    code = {"event_code": "ABCD2345"}
+    name = {"event_code": "ABCD2345", "username": "ada"}
+
+    async with open_client(app) as client:
+        statuses = [
+            (await client.post("/api/check-event-code", json=code)).status_code,
+            (await client.post("/api/check-user-availability", json=name)).status_code,
+            (await client.post("/api/check-event-code", json=code)).status_code,
+        ]
+        refused = await client.post("/api/check-user-availability", json=name)
+
+    assert statuses == [503, 503, 503]
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"

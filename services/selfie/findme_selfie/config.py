@@ -20,6 +20,9 @@ class SelfieSettings(ServiceSettings):
 
     max_bytes: int = Field(default=15 * 1024 * 1024, ge=1)
     max_pixels: int = Field(default=50_000_000, ge=1)
+    # A selfie needs no more than a phone's main camera gives (12-24 MP); decoding is
+    # what a huge one costs (a 49 MP PNG took ~3 s of a worker), so selfies stop here.
+    max_selfie_pixels: int = Field(default=25_000_000, ge=1)
 
     selfie_detect_max_side: int = Field(default=800, ge=64)
     selfie_store_max_side: int = Field(default=600, ge=64)

@@ -19,7 +19,7 @@ def process_selfie(data: bytes, settings: SelfieSettings) -> SelfieResult:
     decoded = images.decode(
         data,
         max_bytes=settings.max_bytes,
-        max_pixels=settings.max_pixels,
+        max_pixels=min(settings.max_pixels, settings.max_selfie_pixels),
         max_side=settings.selfie_detect_max_side,
     )
     detection = decoded.image

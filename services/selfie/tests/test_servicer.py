@@ -283,3 +283,17 @@ async def test_photo_refusals_use_the_same_reasons(selfie, samples) -> None:
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_reason(caught.value) == "too_many_pixels"
+
+
+async def test_selfies_stop_at_25_megapixels_event_photos_at_50(selfie, samples) -> None:
+    claims_36_mp = samples.png_bomb(6000)
+    assert await refusal(selfie, claims_36_mp) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "too_many_pixels",
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await selfie.stub.AnalyzePhoto(
+            selfie_pb2.AnalyzePhotoRequest(image=claims_36_mp), timeout=60
+        )
+    # Past the pixel check; its pixel data is not there.
+    assert error_reason(caught.value) == "not_an_image"

@@ -128,6 +128,11 @@ def open_channel(
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.enable_retries", 1),
+        # A restarted instance is reached again within a second: gRPC's default
+        # reconnect back-off grows to two minutes, which would keep answering
+        # UNAVAILABLE long after a crashed service is back.
+        ("grpc.initial_reconnect_backoff_ms", 250),
+        ("grpc.max_reconnect_backoff_ms", 1_000),
     ]
     if repeatable_methods:
         # A call is only retried while its request is still buffered (default 256 KiB);

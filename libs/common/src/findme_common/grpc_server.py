@@ -21,7 +21,7 @@ from grpc_reflection.v1alpha import reflection
 
 from findme_common.logging import REQUEST_ID_HEADER, configure_logging, request_id_var
 from findme_common.refusals import Refusal
-from findme_common.settings import ServiceSettings
+from findme_common.settings import ServiceSettings, announce_port
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 def server_options(settings: ServiceSettings) -> list[tuple[str, int]]:
     age_ms = int(settings.max_connection_age * 1000)
     return [
+        # gRPC sets SO_REUSEPORT by default: a second server on the same port would
+        # then share it and take half of the first one's calls. One port, one server.
+        ("grpc.so_reuseport", 0),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
         ("grpc.max_connection_age_ms", age_ms),
@@ -126,7 +129,7 @@ class StartedServer:
 async def start(service: GrpcService) -> StartedServer:
     """Run the start-up hook, then build, bind and start the server (health,
     reflection, request ids) and report every service name SERVING. A port of 0 in
-    the settings binds a free one (tests)."""
+    the settings binds a free one, written to ``port_file`` when that is set."""
     settings = service.settings
     if service.startup is not None:
         await service.startup()
@@ -140,12 +143,16 @@ async def start(service: GrpcService) -> StartedServer:
     reflection.enable_server_reflection(
         [*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    port = server.add_insecure_port(settings.bind_address)
+    try:
+        port = server.add_insecure_port(settings.bind_address)
+    except RuntimeError:  # grpcio raises where older versions returned 0
+        port = 0
     if port == 0:
         raise SystemExit(f"{service.name}: cannot bind {settings.bind_address}")
     await server.start()
     for name in ("", *service.service_names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    announce_port(settings.port_file, port)
     return StartedServer(server=server, port=port, health=health_servicer)
 
 

@@ -61,6 +61,8 @@ class Reason(enum.StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     RATE_LIMITED = "rate_limited"
+    # One account's selfies already take their share of the image workers.
+    TOO_MANY_SELFIES = "too_many_selfies"
     # -- what does not exist (or is not the caller's to see) ----------------------------
     NOT_FOUND = "not_found"
     EVENT_NOT_FOUND = "event_not_found"
@@ -74,6 +76,7 @@ class Reason(enum.StrEnum):
     # -- HTTP framing the gateway refuses before any service sees it ----------------------
     BAD_REQUEST = "bad_request"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    REQUEST_HEADER_TOO_LARGE = "request_header_too_large"
     HTTP_ERROR = "http_error"
     # -- the system, not the caller --------------------------------------------------------
     OVERLOADED = "overloaded"

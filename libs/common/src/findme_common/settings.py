@@ -25,6 +25,10 @@ class ServiceSettings(BaseSettings):
     # Clients reconnect after this long so new instances behind a DNS name get traffic.
     max_connection_age: float = 300.0
     max_message_bytes: int = 32 * 1024 * 1024
+    # When set, the port the server bound is written here once it accepts calls: a
+    # launcher passes port 0 and learns the port from the bind itself (no
+    # check-then-bind race between two stacks starting at once).
+    port_file: Path | None = None
 
     @property
     def bind_address(self) -> str:
@@ -112,6 +116,15 @@ def fill_targets(cls: type[BaseSettings], data: Any, backends: tuple[str, ...]) 
         port = filled.get(f"{backend}_port", cls.model_fields[f"{backend}_port"].default)
         filled[f"{backend}_target"] = dns_target(str(host), str(port).strip())
     return filled
+
+
+def announce_port(path: Path | None, port: int) -> None:
+    """Write ``port`` to ``path`` (when set) in one step: a reader never sees half."""
+    if path is None:
+        return
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(f"{port}\n")
+    partial.replace(path)
 
 
 S = TypeVar("S", bound=BaseSettings)

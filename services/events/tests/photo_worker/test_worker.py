@@ -5,6 +5,7 @@ refusals fail at once, outages are retried, and nothing is lost."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from findme.selfie.v1 import selfie_pb2, selfie_pb2_grpc
 from findme_common.grpc_client import open_channel
 from findme_common.grpc_server import start, stop
 from findme_devstack import faces
+from findme_events import blobs
 from findme_events.schemas import FaceBox
-from findme_events.store import attendees
+from findme_events.store import attendees, retention
 from findme_events.usecases import photos, selfies
 from findme_events.usecases.resources import Resources
 from findme_photo_worker.config import WorkerSettings
@@ -24,7 +26,7 @@ from findme_selfie.config import SelfieSettings
 from findme_selfie.server import build as build_selfie
 from sqlalchemy import text
 
-from ..support import count, new_event
+from ..support import age_everything, count, event_data_for_retention, new_event
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +203,47 @@ async def test_claim_loops_keep_the_heartbeat_fresh(
     finally:
         stop.set()
         await asyncio.wait_for(running, 10)
+
+
+async def test_retention_leaves_no_encoding_or_failed_original_of_expired_data(
+    resources: Resources, organizer_id: int
+) -> None:
+    engine = resources.engine
+    expired = await new_event(resources, organizer_id, retention_days=1)
+    current = await new_event(resources, organizer_id, retention_days=30)
+    originals: dict[int, list[str]] = {}
+    for event_id in (expired, current):
+        contents = [f"group {event_id}".encode(), f"broken {event_id}".encode()]
+        await event_data_for_retention(resources, organizer_id, event_id, contents)
+        originals[event_id] = [
+            blobs.original_key(event_id, hashlib.sha256(content).hexdigest())
+            for content in contents
+        ]
+    await age_everything(engine, 2)
+    worker = make_worker(resources, "127.0.0.1:9", retention_batch=1)
+
+    purged = await worker.purge_expired()
+
+    assert purged == retention.Purged(matches=1, selfies=1, faces=3, failed_photos=1)
+    # PostgreSQL: no encoding of the expired event is left, selfie or photo face.
+    assert await count(engine, "SELECT count(*) FROM faces WHERE event_id = :e", e=expired) == 0
+    assert (
+        await count(
+            engine,
+            "SELECT count(*) FROM selfies s JOIN attendees a ON a.id = s.attendee_id "
+            "WHERE a.event_id = :e",
+            e=expired,
+        )
+        == 0
+    )
+    failed = "SELECT count(*) FROM photos WHERE status = 'failed' AND event_id = :e"
+    assert await count(engine, failed, e=expired) == 0
+    # The blob store: the failed original is gone; the done photo's stays.
+    done_original, failed_original = originals[expired]
+    with pytest.raises(blobs.BlobNotFound):
+        await resources.blobs.get(failed_original)
+    assert await resources.blobs.get(done_original) == f"group {expired}".encode()
+    # The event that has not expired keeps everything.
+    assert await count(engine, "SELECT count(*) FROM faces WHERE event_id = :e", e=current) == 3
+    for key in originals[current]:
+        assert await resources.blobs.get(key)

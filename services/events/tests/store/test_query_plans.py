@@ -118,6 +118,8 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
             "invite": await plan(conn, invites.usable_invite_query("token")),
             "purge_matches": await plan(conn, retention.purge_matches_query(30)),
             "purge_selfies": await plan(conn, retention.purge_selfies_query(30)),
+            "purge_faces": await plan(conn, retention.purge_faces_query(30)),
+            "purge_failed_photos": await plan(conn, retention.expired_failed_photos_query(30, 100)),
         }
         for name, query in events.stats_queries(ids.event).items():
             plans[f"stats_{name}"] = await plan(conn, query)
@@ -142,6 +144,8 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
         "invite": "uq_invites_token_hash",
         "purge_matches": "ix_matches_detected_at",
         "purge_selfies": "ix_selfies_created_at",
+        "purge_faces": "ix_faces_created_at",
+        "purge_failed_photos": "ix_photos_failed_created_at",
         "stats_attendees": "uq_attendees_event_id_username_key",
         "stats_selfies": "uq_selfies_attendee_id",
         "stats_faces": "ix_faces_event_id",

@@ -34,9 +34,11 @@ async def check(backends: Backends) -> dict[str, Any]:
         "auth": (backends.auth_health, ""),
         "events": (backends.events_health, ""),
         "selfie": (backends.selfie_health, ""),
-        # The events service reports its PostgreSQL and Redis under these names.
+        # The events service reports its PostgreSQL and Redis under these names,
+        # and whether any photo worker is connected.
         "database": (backends.events_health, "database"),
         "cache": (backends.events_health, "cache"),
+        "photo_worker": (backends.events_health, "photo_worker"),
     }
     results = await asyncio.gather(
         *(_probe(stub, service, deadline) for stub, service in probes.values())

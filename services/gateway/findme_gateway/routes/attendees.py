@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter
 
 from findme_gateway.deps import (
+    AttendeeUploadRateLimit,
     BackendsDep,
     ClientAddress,
     CurrentAttendee,
     LoginRateLimit,
     NameReservationsDep,
     RegisterRateLimit,
+    SelfieTurn,
     SettingsDep,
-    UploadRateLimit,
+    UploadForm,
 )
 from findme_gateway.flows import accounts, selfies
 from findme_gateway.routes.converters import selfie_out
@@ -26,7 +26,7 @@ from findme_gateway.schemas import (
     SelfieOut,
     TokenOut,
 )
-from findme_gateway.uploads import read_image
+from findme_gateway.uploads import form_file, multipart_body, read_image
 
 router = APIRouter(prefix="/api", tags=["attendees"])
 
@@ -61,14 +61,16 @@ async def login(body: LoginIn, backends: BackendsDep, client: ClientAddress) -> 
     return TokenOut(access_token=token.access_token, expires_in=token.expires_in)
 
 
-@router.post("/upload-selfie", dependencies=[UploadRateLimit])
+@router.post(
+    "/upload-selfie",
+    # In this order: token, the account's rate limit, its turn; only then the body.
+    dependencies=[AttendeeUploadRateLimit, SelfieTurn],
+    openapi_extra=multipart_body(files=("file",)),
+)
 async def upload_selfie(
-    attendee: CurrentAttendee,
-    backends: BackendsDep,
-    settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="The selfie: JPEG, PNG, WebP or HEIC.")],
+    attendee: CurrentAttendee, backends: BackendsDep, settings: SettingsDep, form: UploadForm
 ) -> SelfieOut:
-    image = await read_image(file, settings.max_upload_bytes)
+    image = await read_image(form_file(form, "file"), settings.max_upload_bytes)
     saved = await selfies.upload_selfie(
         backends=backends, attendee_id=attendee.subject_id, image=image
     )

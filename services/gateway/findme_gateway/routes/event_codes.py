@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from findme.events.v1 import events_pb2
 
-from findme_gateway.deps import BackendsDep
+from findme_gateway.deps import BackendsDep, LookupRateLimit
 from findme_gateway.schemas import (
     CheckAvailabilityIn,
     CheckAvailabilityOut,
@@ -17,7 +17,7 @@ from findme_gateway.schemas import (
 router = APIRouter(prefix="/api", tags=["events"])
 
 
-@router.post("/check-event-code")
+@router.post("/check-event-code", dependencies=[LookupRateLimit])
 async def check_event_code(body: CheckEventCodeIn, backends: BackendsDep) -> CheckEventCodeOut:
     reply = await backends.events.GetEventByCode(
         events_pb2.GetEventByCodeRequest(code=body.event_code), timeout=backends.deadlines.cheap
@@ -29,7 +29,7 @@ async def check_event_code(body: CheckEventCodeIn, backends: BackendsDep) -> Che
     )
 
 
-@router.post("/check-user-availability")
+@router.post("/check-user-availability", dependencies=[LookupRateLimit])
 async def check_user_availability(
     body: CheckAvailabilityIn, backends: BackendsDep
 ) -> CheckAvailabilityOut:

@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, File, Form, UploadFile
-
-from findme_gateway.deps import BackendsDep, RegisterRateLimit, SettingsDep
+from findme_gateway.deps import (
+    BackendsDep,
+    InviteSelfieTurn,
+    RegisterRateLimit,
+    SettingsDep,
+    UploadForm,
+)
 from findme_gateway.flows import invites
 from findme_gateway.routes.converters import selfie_out
 from findme_gateway.schemas import AttendeeOut, InviteRegisterOut
-from findme_gateway.uploads import read_image
+from findme_gateway.uploads import form_file, form_text, multipart_body, read_image
 
 router = APIRouter(prefix="/api", tags=["invites"])
 
-Username = Annotated[str, Form(min_length=1, max_length=64)]
-NewPassword = Annotated[str, Form(min_length=8, max_length=1024)]
 
-
-@router.post("/invites/{token}/register", status_code=201, dependencies=[RegisterRateLimit])
+@router.post(
+    "/invites/{token}/register",
+    status_code=201,
+    # The address's rate limit and the invite's turn before the body is read.
+    dependencies=[RegisterRateLimit, InviteSelfieTurn],
+    openapi_extra=multipart_body(files=("file",), text=("username", "password")),
+)
 async def register_with_invite(
-    token: str,
-    username: Username,
-    password: NewPassword,
-    file: Annotated[UploadFile, File(description="The selfie: JPEG, PNG, WebP or HEIC.")],
-    backends: BackendsDep,
-    settings: SettingsDep,
+    token: str, backends: BackendsDep, settings: SettingsDep, form: UploadForm
 ) -> InviteRegisterOut:
-    image = await read_image(file, settings.max_upload_bytes)
+    username = form_text(form, "username", min_length=1, max_length=64)
+    password = form_text(form, "password", min_length=8, max_length=1024)
+    image = await read_image(form_file(form, "file"), settings.max_upload_bytes)
     registered = await invites.register_with_invite(
         backends=backends, token=token, username=username.strip(), password=password, image=image
     )

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Request, Response
 from findme.events.v1 import events_pb2
 
 from findme_gateway.deps import (
     BackendsDep,
     BearerCredentials,
     CurrentOrganizer,
+    OrganizerUploadRateLimit,
     SettingsDep,
-    UploadRateLimit,
+    UploadForm,
     current_attendee,
     current_organizer,
 )
@@ -24,7 +25,7 @@ from findme_gateway.errors import ApiError
 from findme_gateway.flows import photo_uploads
 from findme_gateway.schemas import PathId, PhotosAcceptedOut, PhotoStatusOut
 from findme_gateway.tokens import Principal, Role
-from findme_gateway.uploads import read_photos
+from findme_gateway.uploads import form_files, multipart_body, read_photos
 
 router = APIRouter(prefix="/api", tags=["photos"])
 
@@ -38,16 +39,23 @@ _IMAGE_HEADERS = {
 }
 
 
-@router.post("/events/{event_id}/photos", status_code=202, dependencies=[UploadRateLimit])
+@router.post(
+    "/events/{event_id}/photos",
+    status_code=202,
+    dependencies=[OrganizerUploadRateLimit],
+    openapi_extra=multipart_body(repeated=("files",)),
+)
 async def upload_photos(
     event_id: PathId,
     organizer: CurrentOrganizer,
     backends: BackendsDep,
     settings: SettingsDep,
-    files: Annotated[list[UploadFile], File(description="Photos (repeat the field).")],
+    form: UploadForm,
 ) -> PhotosAcceptedOut:
     contents = await read_photos(
-        files, limit=settings.max_upload_bytes, max_files=settings.max_photos_per_request
+        form_files(form, "files"),
+        limit=settings.max_upload_bytes,
+        max_files=settings.max_photos_per_request,
     )
     added = await photo_uploads.add_photos(
         backends=backends,

@@ -9,6 +9,7 @@ const ERROR_TEXT = {
   invalid_request: "Please check the form.",
   bad_request: "The request could not be read. Please try again.",
   method_not_allowed: "That action is not possible here.",
+  request_header_too_large: "The request was too large to read. Clear this site's cookies and try again.",
   http_error: "The request could not be handled. Please try again.",
   not_found: "That page or item does not exist.",
   // accounts
@@ -27,6 +28,7 @@ const ERROR_TEXT = {
   invalid_credentials: "Wrong username or password.",
   too_many_attempts: "Too many failed attempts. Please wait before trying again.",
   rate_limited: "Too many requests from this device. Please wait a moment.",
+  too_many_selfies: "Your previous selfie is still being checked. Please wait a moment.",
   invalid_token: "Your session expired. Please log in again.",
   missing_token: "Please log in first.",
   invalid_role: "This account cannot do that.",
