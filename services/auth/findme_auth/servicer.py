@@ -9,6 +9,7 @@ import grpc
 from findme.auth.v1 import auth_pb2, auth_pb2_grpc
 from findme_common.refusals import Reason, Refusal
 
+from findme_auth import metrics
 from findme_auth.credentials import Credentials
 from findme_auth.throttle import ThrottleKey
 from findme_auth.tokens import ATTENDEE, ORGANIZER, TokenIssuer
@@ -39,6 +40,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         result = await self._credentials.verify_password(
             request.password, request.password_hash, key
         )
+        (metrics.VALID if result.valid else metrics.INVALID).inc()
         return auth_pb2.VerifyPasswordResponse(
             valid=result.valid,
             needs_rehash=result.new_hash is not None,

@@ -25,6 +25,8 @@ class ServiceSettings(BaseSettings):
     # Clients reconnect after this long so new instances behind a DNS name get traffic.
     max_connection_age: float = 300.0
     max_message_bytes: int = 32 * 1024 * 1024
+    # Prometheus metrics (findme_common.metrics). Off only to measure what they cost.
+    metrics_enabled: bool = True
 
     @property
     def bind_address(self) -> str:
