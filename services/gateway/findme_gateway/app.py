@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from findme_common import tracing
 from findme_common.logging import configure_logging
 from findme_common.redis_guard import open_redis
 from findme_common.settings import load_settings
@@ -18,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from findme_gateway.backends import open_backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import install_error_handlers
+from findme_gateway.metrics import MetricsMiddleware, forget_worker_metrics
 from findme_gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
@@ -28,6 +30,7 @@ from findme_gateway.routes import (
     health,
     invites,
     me,
+    metrics,
     organizers,
     pages,
     photos,
@@ -36,12 +39,32 @@ from findme_gateway.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (event_codes, attendees, organizers, events, photos, invites, me, health, pages)
+ROUTERS = (
+    event_codes,
+    attendees,
+    organizers,
+    events,
+    photos,
+    invites,
+    me,
+    health,
+    metrics,
+    pages,
+)
 # Paths whose bodies are one image; every other body is small JSON, or a photo batch.
 IMAGE_UPLOAD_PATHS = re.compile(r"^/api/(upload-selfie|invites/[^/]+/register)$")
 PHOTO_UPLOAD_PATHS = re.compile(photos.UPLOAD_PATH)
 # Multipart framing around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_kind(path: str) -> str | None:
+    """Which upload a POST to ``path`` is (for the uploads-in-flight gauge)."""
+    if PHOTO_UPLOAD_PATHS.match(path):
+        return "photos"
+    if IMAGE_UPLOAD_PATHS.match(path):
+        return "selfie"
+    return None
 
 
 def _body_limit(settings: GatewaySettings) -> Callable[[str], int]:
@@ -81,6 +104,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await backends.close()
         await cache.aclose()
+        forget_worker_metrics()
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -110,6 +134,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Added innermost first: proxy headers, then request ids, wrap everything.
     app.add_middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings))
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
+    if settings.metrics_enabled:
+        app.add_middleware(MetricsMiddleware, upload_kind=upload_kind)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+    # Outermost when on: the request's span encloses everything the gateway does.
+    if tracing.configure("gateway"):
+        tracing.instrument_app(app)
     return app

@@ -68,7 +68,24 @@ class GatewaySettings(RedisServiceSettings):
     # A registration holds its name this long at most (name_reservations).
     name_reservation_seconds: int = Field(default=30, ge=1)
 
-    @field_validator("trusted_proxies", mode="before")
+    # GET /metrics answers only peers in these networks whose request came through no
+    # proxy (no X-Forwarded-For / Forwarded header): a scraper on the private network,
+    # never a client through nginx or the platform's edge (they add the header).
+    metrics_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ]
+    )
+    # Where the uvicorn workers share their metrics files; empty = a fresh temporary
+    # folder per start (python -m findme_gateway).
+    metrics_dir: str = ""
+
+    @field_validator("trusted_proxies", "metrics_networks", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):

@@ -14,6 +14,7 @@ from findme_common.refusals import Reason
 from findme_gateway.backends import Backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import ApiError
+from findme_gateway.metrics import RATE_LIMITED
 from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
 from findme_gateway.tokens import InvalidToken, Principal, Role, TokenVerifier
@@ -115,6 +116,7 @@ class RateLimit:
             self.bucket, client, limit=self.limit(settings), window=settings.rate_limit_window
         )
         if not decision.allowed:
+            RATE_LIMITED.labels(self.bucket).inc()
             raise ApiError(
                 Reason.RATE_LIMITED,
                 "Too many requests from this address; slow down.",
