@@ -56,6 +56,19 @@ class Organizer(Base):
     created_at: Mapped[datetime] = _created_at()
 
 
+class Operator(Base):
+    """Someone who runs the system (the performance dashboard); created by the admin
+    CLI only, never by sign-up."""
+
+    __tablename__ = "operators"
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    email: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (

@@ -21,8 +21,16 @@ class WorkerSettings(StoreSettings):
     photo_max_attempts: int = Field(default=3, ge=1)
     # Seconds before a transient failure (selfie busy or down) is retried.
     photo_retry_delay: float = Field(default=5.0, ge=0)
+    # A new photo wakes the worker at once (PostgreSQL NOTIFY on the photos table);
+    # without a notification it still looks this often (retries that came due, a
+    # listening connection that was lost).
     idle_poll: float = Field(default=0.5, gt=0)
     retention_interval: float = Field(default=3600.0, gt=0)
+
+    # Prometheus metrics: GET /metrics on this port (internal only).
+    metrics_port: int = Field(default=9104, ge=0)
+    # How often the photo queue's depth and oldest pending photo are measured.
+    queue_metrics_interval: float = Field(default=5.0, gt=0)
 
 
 def get_settings() -> WorkerSettings:
