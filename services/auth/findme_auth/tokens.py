@@ -23,6 +23,8 @@ from findme_common.refusals import Reason, Refusal
 ALGORITHM = "EdDSA"
 ATTENDEE = "attendee"
 ORGANIZER = "organizer"
+OPERATOR = "operator"
+ROLES = (ATTENDEE, ORGANIZER, OPERATOR)
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "role", "iat", "exp", "jti"]
 
 
@@ -54,8 +56,8 @@ class TokenIssuer:
     def issue(
         self, *, role: str, subject_id: int, event_id: int = 0, now: float | None = None
     ) -> IssuedToken:
-        if role not in (ATTENDEE, ORGANIZER):
-            raise Refusal(Reason.INVALID_ROLE, "role must be attendee or organizer")
+        if role not in ROLES:
+            raise Refusal(Reason.INVALID_ROLE, "role must be attendee, organizer or operator")
         if subject_id <= 0:
             raise Refusal(Reason.INVALID_SUBJECT, "subject_id must be positive")
         if role == ATTENDEE and event_id <= 0:
@@ -92,7 +94,7 @@ def verify_token(
         leeway=leeway,
         options={"require": REQUIRED_CLAIMS},
     )
-    if claims["role"] not in (ATTENDEE, ORGANIZER):
+    if claims["role"] not in ROLES:
         raise jwt.InvalidTokenError("unknown role")
     if claims["role"] == ATTENDEE and not isinstance(claims.get("event"), int):
         raise jwt.InvalidTokenError("attendee token without event")

@@ -24,6 +24,7 @@ from findme_gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddlewa
 from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
 from findme_gateway.routes import (
+    admin,
     attendees,
     event_codes,
     events,
@@ -31,6 +32,7 @@ from findme_gateway.routes import (
     invites,
     me,
     metrics,
+    operators,
     organizers,
     pages,
     photos,
@@ -43,12 +45,14 @@ ROUTERS = (
     event_codes,
     attendees,
     organizers,
+    operators,
     events,
     photos,
     invites,
     me,
     health,
     metrics,
+    admin,
     pages,
 )
 # Paths whose bodies are one image; every other body is small JSON, or a photo batch.

@@ -81,6 +81,12 @@ class GatewaySettings(RedisServiceSettings):
             "fc00::/7",
         ]
     )
+    # The other services' metrics, scraped for /admin/performance. A host name that
+    # resolves to several instances (a scaled service) is scraped at each address.
+    auth_metrics_url: str = "http://127.0.0.1:9101/metrics"
+    events_metrics_url: str = "http://127.0.0.1:9102/metrics"
+    selfie_metrics_url: str = "http://127.0.0.1:9103/metrics"
+    worker_metrics_url: str = "http://127.0.0.1:9104/metrics"
     # Where the uvicorn workers share their metrics files; empty = a fresh temporary
     # folder per start (python -m findme_gateway).
     metrics_dir: str = ""

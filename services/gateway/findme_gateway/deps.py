@@ -83,8 +83,27 @@ def current_organizer(request: Request, credentials: BearerCredentials) -> Princ
     return _authenticate(request, credentials, Role.ORGANIZER)
 
 
+# Operators' pages carry the token in this cookie (set at operator login): a browser
+# sends no Authorization header when it opens a page.
+OPERATOR_COOKIE = "findme_operator"
+
+
+def current_operator(request: Request, credentials: BearerCredentials) -> Principal:
+    """An operator's token (header or cookie), or the 404 of a page that does not
+    exist: nobody else learns that the operators' pages are there."""
+    token = credentials.credentials if credentials else request.cookies.get(OPERATOR_COOKIE)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        if not token:
+            raise InvalidToken("no operator token")
+        return verifier.verify(token, role=Role.OPERATOR)
+    except InvalidToken:
+        raise ApiError(Reason.NOT_FOUND, "Not Found") from None
+
+
 CurrentAttendee = Annotated[Principal, Depends(current_attendee)]
 CurrentOrganizer = Annotated[Principal, Depends(current_organizer)]
+CurrentOperator = Annotated[Principal, Depends(current_operator)]
 
 
 def _login_limit(settings: GatewaySettings) -> int:
