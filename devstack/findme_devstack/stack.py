@@ -7,6 +7,7 @@ migrations, then auth, events, selfie and the gateway, health-gated.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -34,6 +35,10 @@ from findme_devstack.embedded import (
 log = logging.getLogger("findme.devstack")
 
 SERVICES = ("auth", "events", "worker", "selfie", "gateway")
+# Each service's Prometheus metrics port under `make run` (its settings' default).
+METRICS_PORTS = {"auth": 9101, "events": 9102, "selfie": 9103, "worker": 9104}
+# Where the stack records its addresses in the data folder, for findme-admin.
+STACK_FILE = "stack.json"
 # The photo worker ships with the events service but is a package of its own.
 MODULES = {"worker": "findme_photo_worker"}
 
@@ -99,6 +104,7 @@ class Stack:
         try:
             self._start_stores()
             self._pick_ports()
+            self._record_addresses()
             self._migrate()
             for service in SERVICES:
                 self._spawn(service)
@@ -137,6 +143,21 @@ class Stack:
                 log.warning("port %s busy, %s uses %s", port, service, self.ports[service])
         if cfg.gateway_port and self.ports["gateway"] != cfg.gateway_port:
             raise StackError(f"gateway port {cfg.gateway_port} is in use (set FINDME_GATEWAY_PORT)")
+        for service, port in METRICS_PORTS.items():
+            # Fixed ports (make run) get the usual metrics ports when free.
+            self.ports[f"{service}_metrics"] = pick_port(port if cfg.auth_port else None)
+
+    def metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[f'{service}_metrics']}/metrics"
+
+    def _record_addresses(self) -> None:
+        record = {
+            "database_url": self.database_url,
+            "redis_url": self.redis_url,
+            "blob_dir": str(self.config.data_dir / "blobs"),
+        }
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.config.data_dir / STACK_FILE).write_text(json.dumps(record, indent=2))
 
     def service_env(self) -> dict[str, str]:
         private_key, public_key = keys.load_or_create(self.config.data_dir / "keys")
@@ -164,6 +185,10 @@ class Stack:
                 "FINDME_GATEWAY_TOKEN_PUBLIC_KEY": public_key,
             }
         )
+        for service in METRICS_PORTS:
+            prefix = "FINDME_" + service.upper()
+            env[f"{prefix}_METRICS_PORT"] = str(self.ports[f"{service}_metrics"])
+            env[f"FINDME_GATEWAY_{service.upper()}_METRICS_URL"] = self.metrics_url(service)
         env.update(self.config.env)
         return env
 

@@ -204,3 +204,17 @@ async def depth(*, conn: AsyncConnection) -> QueueDepth:
     return QueueDepth(
         pending=int(pending), processing=int(processing), oldest_pending_seconds=float(oldest_age)
     )
+
+
+def requeue_failed_query(event_id: int) -> Update:
+    # ix_photos_event_id_status finds the event's failed photos.
+    return (
+        update(Photo)
+        .where(Photo.event_id == event_id, Photo.status == "failed")
+        .values(status="pending", attempts=0, error=None, lease_until=None)
+    )
+
+
+async def requeue_failed(*, conn: AsyncConnection, event_id: int) -> int:
+    """Failed photos of the event back in the queue with fresh attempts; how many."""
+    return int((await conn.execute(requeue_failed_query(event_id))).rowcount)

@@ -1,0 +1,148 @@
+"""findme-admin against the real stack: each command, both with DATABASE_URL /
+REDIS_URL and with the local stack's data folder alone (as beside `make run`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import httpx
+from findme_devstack.stack import Stack
+
+from .conftest import Organizer
+
+
+def admin(stack: Stack, *args: str, stdin: str = "", local: bool = False) -> Any:
+    env = dict(os.environ)
+    for name in ("DATABASE_URL", "REDIS_URL", "FINDME_EVENTS_DATABASE_URL"):
+        env.pop(name, None)
+    if local:
+        env["FINDME_DATA_DIR"] = str(stack.config.data_dir)
+    else:
+        env.update(DATABASE_URL=stack.database_url, REDIS_URL=stack.redis_url)
+        env["FINDME_DATA_DIR"] = "/nonexistent"
+    done = subprocess.run(
+        [sys.executable, "-m", "findme_admin", "--json", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def wait_progress(client: httpx.Client, organizer: Organizer, event_id: int, **want: int) -> None:
+    for _ in range(600):
+        progress = client.get(f"/api/events/{event_id}/progress", headers=organizer.headers)
+        if all(progress.json()[key] == count for key, count in want.items()):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"progress never reached {want}: {progress.json()}")
+
+
+def test_created_accounts_log_in_and_only_operators_see_the_dashboard(
+    stack: Stack, client: httpx.Client
+) -> None:
+    email = f"boss-{uuid.uuid4().hex[:6]}@example.com"
+    made = admin(stack, "create-organizer", email, "--password-stdin", stdin="organizer pw 12\n")
+    assert made["organizer"]["email"] == email
+    login = client.post(
+        "/api/organizers/login", json={"email": email, "password": "organizer pw 12"}
+    )
+    assert login.status_code == 200
+
+    operator = f"ops-{uuid.uuid4().hex[:6]}@example.com"
+    made = admin(stack, "create-operator", operator, "--password-stdin", stdin="operator pw 12\n")
+    assert made["operator"]["email"] == operator
+    # An operator is no organizer, and an organizer no operator.
+    assert (
+        client.post(
+            "/api/organizers/login", json={"email": operator, "password": "operator pw 12"}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/api/operators/login", json={"email": email, "password": "organizer pw 12"}
+        ).status_code
+        == 401
+    )
+    reply = client.post(
+        "/api/operators/login", json={"email": operator, "password": "operator pw 12"}
+    )
+    assert reply.status_code == 200
+    assert (
+        "HttpOnly" in reply.headers["set-cookie"] and "Path=/admin" in reply.headers["set-cookie"]
+    )
+    token = {"Authorization": f"Bearer {reply.json()['access_token']}"}
+    assert client.get("/admin/performance/data", headers=token).status_code == 200
+    organizer_token = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    assert client.get("/admin/performance", headers=organizer_token).status_code == 404
+
+
+def test_events_queue_requeue_rematch_retention_and_purge(
+    stack: Stack,
+    client: httpx.Client,
+    organizer: Organizer,
+    event: dict[str, Any],
+    attendee: dict[str, Any],
+    selfie_bytes: bytes,
+) -> None:
+    event_id = int(event["id"])
+    uploaded = client.post(
+        "/api/upload-selfie",
+        files={"file": ("me.jpg", selfie_bytes, "image/jpeg")},
+        headers=attendee["headers"],
+    )
+    assert uploaded.status_code == 200
+    # A photo the selfie service refuses: JPEG magic, then nothing readable.
+    broken = b"\xff\xd8\xff\xe0" + uuid.uuid4().bytes * 8
+    files = [("files", ("a.jpg", selfie_bytes, "image/jpeg")), ("files", ("b.jpg", broken))]
+    assert (
+        client.post(
+            f"/api/events/{event_id}/photos", files=files, headers=organizer.headers
+        ).status_code
+        == 202
+    )
+    wait_progress(client, organizer, event_id, done=1, failed=1)
+
+    listed = {item["event"]["id"]: item for item in admin(stack, "events", local=True)}
+    stats = listed[event_id]["stats"]
+    assert stats["attendees"] == 1 and stats["selfies"] == 1 and stats["matches"] == 1
+    assert stats["photos"]["done"] == 1 and stats["photos"]["failed"] == 1
+    queue = admin(stack, "queue")
+    assert set(queue) == {"pending", "processing", "oldest_pending_seconds"}
+
+    assert admin(stack, "requeue-failed", str(event_id)) == {"requeued": 1}
+    # Back in the queue, the worker is woken, and the same image fails again.
+    wait_progress(client, organizer, event_id, done=1, failed=1, pending=0)
+    assert admin(stack, "rematch", str(event_id)) == {"selfies": 1, "matches": 1}
+    retention = admin(stack, "retention")
+    assert set(retention) == {"matches", "selfies"}  # nothing here is old enough
+
+    assert admin(stack, "purge-event", str(event_id), local=True) == {"purged": event_id}
+    mine = client.get("/api/events", headers=organizer.headers).json()["events"]
+    assert event_id not in [item["id"] for item in mine]
+    assert client.get("/api/me/photos", headers=attendee["headers"]).status_code == 401
+
+
+def test_an_unknown_event_is_refused_with_its_reason(stack: Stack) -> None:
+    env = {**os.environ, "DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "findme_admin", "rematch", "999999999"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "event_not_found" in done.stderr
