@@ -4,9 +4,6 @@ REDIS_URL and with the local stack's data folder alone (as beside `make run`).""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from typing import Any
@@ -15,26 +12,11 @@ import httpx
 from findme_devstack.stack import Stack
 
 from .conftest import Organizer
+from .ops_support import run_admin
 
 
 def admin(stack: Stack, *args: str, stdin: str = "", local: bool = False) -> Any:
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "FINDME_EVENTS_DATABASE_URL"):
-        env.pop(name, None)
-    if local:
-        env["FINDME_DATA_DIR"] = str(stack.config.data_dir)
-    else:
-        env.update(DATABASE_URL=stack.database_url, REDIS_URL=stack.redis_url)
-        env["FINDME_DATA_DIR"] = "/nonexistent"
-    done = subprocess.run(
-        [sys.executable, "-m", "findme_admin", "--json", *args],
-        input=stdin,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_admin(stack, "--json", *args, stdin=stdin, local=local)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -136,14 +118,6 @@ def test_events_queue_requeue_rematch_retention_and_purge(
 
 
 def test_an_unknown_event_is_refused_with_its_reason(stack: Stack) -> None:
-    env = {**os.environ, "DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "findme_admin", "rematch", "999999999"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_admin(stack, "rematch", "999999999")
     assert done.returncode == 1
     assert "event_not_found" in done.stderr

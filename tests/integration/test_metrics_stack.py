@@ -10,8 +10,6 @@ The dashboard's screenshot lands in /tmp/findme-admin-performance.png.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,7 +23,7 @@ from findme_devstack.embedded import EmbeddedRedis, start_redis
 from findme_devstack.stack import Stack, temporary_stack
 from findme_devstack.unavailable import skip_or_fail
 
-from .metrics_support import Samples, scrape, scrape_all, value
+from .ops_support import run_admin, scrape, scrape_all, value
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path("/tmp/findme-admin-performance.png")
@@ -62,19 +60,6 @@ def http(ops_stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-def admin(stack: Stack, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url}
-    return subprocess.run(
-        [sys.executable, "-m", "findme_admin", *args],
-        input=stdin,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def organizer_with_event(http: httpx.Client) -> tuple[dict[str, str], dict[str, object]]:
     email = f"org-{uuid.uuid4().hex[:8]}@example.com"
     token = http.post("/api/organizers", json={"email": email, "password": "organizer pw 1"})
@@ -90,12 +75,6 @@ def wait_for(check: object, seconds: float = 60) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"not within {seconds} s")
-
-
-def delta(
-    after: dict[str, Samples], before: dict[str, Samples], service: str, name: str, **labels: str
-) -> float:
-    return value(after[service], name, **labels) - value(before[service], name, **labels)
 
 
 def test_each_service_counts_exactly_the_calls_made(
@@ -130,84 +109,37 @@ def test_each_service_counts_exactly_the_calls_made(
     wait_for(lambda: http.get(progress, headers=organizer).json()["done"] == 4, 180)
 
     after = scrape_all(ops_stack)
-    route = {"method": "POST"}
-    assert (
-        delta(
-            after,
-            before,
-            "gateway",
-            "findme_http_requests_total",
-            route="/api/check-event-code",
-            status="200",
-            **route,
-        )
-        == 7
-    )
-    assert (
-        delta(
-            after,
-            before,
-            "gateway",
-            "findme_http_requests_total",
-            route="/api/login",
-            status="401",
-            **route,
-        )
-        == 3
-    )
-    assert (
-        delta(
-            after,
-            before,
-            "gateway",
-            "findme_http_requests_total",
-            route="/api/upload-selfie",
-            status="200",
-            **route,
-        )
-        == 2
-    )
-    assert (
-        delta(
-            after,
-            before,
-            "gateway",
-            "findme_http_request_seconds_count",
-            route="/api/check-event-code",
-            **route,
-        )
-        == 7
-    )
-    assert (
-        delta(
-            after,
-            before,
-            "gateway",
-            "findme_http_refusals_total",
-            status="401",
-            reason="invalid_credentials",
-        )
-        == 3
-    )
+
+    def moved(service: str, name: str, **labels: str) -> float:
+        return value(after[service], name, **labels) - value(before[service], name, **labels)
+
+    def http_requests(route: str, status: str) -> float:
+        return moved("gateway", "findme_http_requests_total", route=route, status=status)
 
     def rpc(service: str, method: str, code: str = "OK") -> float:
-        return delta(
-            after, before, service, "grpc_server_handled_total", grpc_method=method, grpc_code=code
-        )
+        return moved(service, "grpc_server_handled_total", grpc_method=method, grpc_code=code)
+
+    # The gateway's two workers, added up.
+    assert http_requests("/api/check-event-code", "200") == 7
+    assert http_requests("/api/login", "401") == 3
+    assert http_requests("/api/upload-selfie", "200") == 2
+    assert http_requests("/api/events/{event_id}/photos", "202") == 1
+    assert moved("gateway", "findme_http_request_seconds_count", route="/api/login") == 3
+    assert moved("gateway", "findme_http_refusals_total", reason="invalid_credentials") == 3
 
     assert rpc("auth", "VerifyPassword") == 3
-    assert delta(after, before, "auth", "findme_auth_password_checks_total", result="invalid") == 3
-    assert delta(after, before, "auth", "findme_pool_job_seconds_count", pool="bcrypt") == 3
+    assert moved("auth", "findme_auth_password_checks_total", result="invalid") == 3
+    assert moved("auth", "findme_pool_job_seconds_count", pool="bcrypt") == 3
     assert rpc("events", "GetEventByCode") == 7
     # The cache serves the 7 code checks and the 3 logins' event lookups.
-    assert delta(after, before, "events", "findme_event_cache_lookups_total", layer="local") == 10
+    assert moved("events", "findme_event_cache_lookups_total", layer="local") == 10
     assert rpc("events", "SaveSelfie") == 2
     assert rpc("events", "AddPhotos") == 1
     assert rpc("selfie", "ProcessSelfie") == 2
     assert rpc("selfie", "AnalyzePhoto") == 4
-    assert delta(after, before, "selfie", "findme_pool_job_seconds_count", pool="selfie") == 6
-    assert delta(after, before, "worker", "findme_photos_processed_total", outcome="done") == 4
-    assert delta(after, before, "worker", "findme_matches_written_total", source="photo") >= 1
+    assert moved("selfie", "findme_pool_job_seconds_count", pool="selfie") == 6
+    assert moved("worker", "findme_photos_processed_total", outcome="done") == 4
+    assert moved("worker", "findme_matches_written_total", source="photo") >= 1
     assert value(after["events"], "findme_db_statement_seconds_count") > 0
 
 
@@ -251,7 +183,7 @@ def test_the_dashboard_draws_every_chart_for_an_operator_only(
     from playwright.sync_api import sync_playwright
 
     email = f"ops-{uuid.uuid4().hex[:6]}@example.com"
-    created = admin(ops_stack, "create-operator", email, "--password-stdin", stdin=PASSWORD)
+    created = run_admin(ops_stack, "create-operator", email, "--password-stdin", stdin=PASSWORD)
     assert created.returncode == 0, created.stderr
 
     organizer, _ = organizer_with_event(http)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import grpc
@@ -153,35 +154,45 @@ async def sign_up_organizer(*, backends: Backends, email: str, password: str) ->
 async def login_organizer(
     *, backends: Backends, email: str, password: str, client_address: str
 ) -> IssuedToken:
-    credentials = await backends.events.GetOrganizerCredentials(
-        events_pb2.GetOrganizerCredentialsRequest(email=email),
-        timeout=backends.deadlines.cheap,
+    credentials = backends.events.GetOrganizerCredentials(
+        events_pb2.GetOrganizerCredentialsRequest(email=email), timeout=backends.deadlines.cheap
     )
-    throttle = auth_pb2.ThrottleKey(
-        scope="organizers",
-        account=credentials.account or _normalised(email),
-        client_address=client_address,
-    )
-    return await _complete_login(
-        backends, credentials, password, throttle, role=auth_pb2.ROLE_ORGANIZER
+    return await _email_login(
+        backends, credentials, email, password, client_address, role=auth_pb2.ROLE_ORGANIZER
     )
 
 
 async def login_operator(
     *, backends: Backends, email: str, password: str, client_address: str
 ) -> IssuedToken:
-    credentials = await backends.events.GetOperatorCredentials(
-        events_pb2.GetOperatorCredentialsRequest(email=email),
-        timeout=backends.deadlines.cheap,
+    credentials = backends.events.GetOperatorCredentials(
+        events_pb2.GetOperatorCredentialsRequest(email=email), timeout=backends.deadlines.cheap
     )
+    return await _email_login(
+        backends, credentials, email, password, client_address, role=auth_pb2.ROLE_OPERATOR
+    )
+
+
+# Each kind of email account is throttled apart from the other.
+_THROTTLE_SCOPES = {auth_pb2.ROLE_ORGANIZER: "organizers", auth_pb2.ROLE_OPERATOR: "operators"}
+
+
+async def _email_login(
+    backends: Backends,
+    credentials_call: Awaitable[events_pb2.Credentials],
+    email: str,
+    password: str,
+    client_address: str,
+    *,
+    role: auth_pb2.Role,
+) -> IssuedToken:
+    credentials = await credentials_call
     throttle = auth_pb2.ThrottleKey(
-        scope="operators",
+        scope=_THROTTLE_SCOPES[role],
         account=credentials.account or _normalised(email),
         client_address=client_address,
     )
-    return await _complete_login(
-        backends, credentials, password, throttle, role=auth_pb2.ROLE_OPERATOR
-    )
+    return await _complete_login(backends, credentials, password, throttle, role=role)
 
 
 async def _complete_login(
