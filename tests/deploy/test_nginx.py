@@ -227,3 +227,10 @@ def test_body_limits_match_the_gateway() -> None:
     batch_limit = int(default("gateway", "max_photo_request_bytes"))
     assert _size(photo_block.group(2)) >= batch_limit + MULTIPART_OVERHEAD
     assert photo_block.group(1).replace("[0-9]", r"\d") == UPLOAD_PATH
+
+
+def test_gateway_metrics_are_not_served_through_the_edge(edge: str) -> None:
+    # nginx adds X-Forwarded-For; the gateway answers /metrics only without one.
+    response = httpx.get(f"{edge}/metrics", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
