@@ -197,6 +197,14 @@ def test_login_flood_is_refused_with_a_json_error(edge: str) -> None:
     assert codes[-1] == 429 and len(codes) > 200, codes[-5:]
 
 
+def test_gateway_metrics_are_not_served_through_the_edge(edge: str) -> None:
+    # nginx adds X-Forwarded-For; the gateway answers /metrics only without one.
+    response = httpx.get(f"{edge}/metrics", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+# Stops the gateway: keep it after every test that needs one.
 def test_gateway_down_is_a_json_503(
     edge: str, gateway: tuple[int, subprocess.Popen[bytes]]
 ) -> None:
@@ -227,10 +235,3 @@ def test_body_limits_match_the_gateway() -> None:
     batch_limit = int(default("gateway", "max_photo_request_bytes"))
     assert _size(photo_block.group(2)) >= batch_limit + MULTIPART_OVERHEAD
     assert photo_block.group(1).replace("[0-9]", r"\d") == UPLOAD_PATH
-
-
-def test_gateway_metrics_are_not_served_through_the_edge(edge: str) -> None:
-    # nginx adds X-Forwarded-For; the gateway answers /metrics only without one.
-    response = httpx.get(f"{edge}/metrics", timeout=10)
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
