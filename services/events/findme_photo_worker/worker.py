@@ -90,6 +90,7 @@ class PhotoWorker:
 
     async def _listen_loop(self, stop: asyncio.Event) -> None:
         """Hold one connection that LISTENs for new pending photos; replace it when lost."""
+        lost = False
         while not stop.is_set():
             try:
                 async with self.engine.connect() as conn:
@@ -97,6 +98,9 @@ class PhotoWorker:
                     driver: Any = raw.driver_connection
                     await driver.add_listener(photo_queue.PENDING_CHANNEL, self._notified)
                     self.listening.set()
+                    if lost:
+                        log.info("photo notifications back")
+                        lost = False
                     try:
                         while not stop.is_set():
                             await _wait(stop, LISTEN_CHECK_SECONDS)
@@ -108,7 +112,9 @@ class PhotoWorker:
                                 photo_queue.PENDING_CHANNEL, self._notified
                             )
             except Exception:
-                log.warning("photo notifications lost; polling until they are back")
+                if not lost:  # once per outage
+                    log.warning("photo notifications lost; polling until they are back")
+                    lost = True
                 await _wait(stop, self.settings.idle_poll)
 
     def _notified(self, *_args: object) -> None:
