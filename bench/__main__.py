@@ -2,7 +2,8 @@
 
     python -m bench [--quick] [name ...]
 
-Names: tolerance, detection, selfie_throughput, logins, matching, crowd. Each can
+Names: tolerance, detection, selfie_throughput, logins, matching, crowd,
+metrics_overhead, photo_wakeup. Each can
 also run alone: `python -m bench.<name> --help`. Ratios are computed within one
 run, so a noisy machine moves both sides of each ratio together.
 """
@@ -14,7 +15,16 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("tolerance", "detection", "selfie_throughput", "logins", "matching", "crowd")
+BENCHMARKS = (
+    "tolerance",
+    "detection",
+    "selfie_throughput",
+    "logins",
+    "matching",
+    "crowd",
+    "metrics_overhead",
+    "photo_wakeup",
+)
 
 
 def arguments(name: str, quick: bool) -> list[str]:

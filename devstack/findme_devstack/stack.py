@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import signal
@@ -34,6 +35,7 @@ from findme_devstack import keys
 from findme_devstack.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
+    free_port,
     start_postgres,
     start_redis,
 )
@@ -45,6 +47,11 @@ SERVICES = ("auth", "events", "worker", "selfie", "gateway")
 GRPC_SERVICES = ("auth", "events", "selfie")
 # Started once the gRPC ports are known (their settings name them).
 CLIENT_SERVICES = ("worker", "gateway")
+# The services that serve Prometheus metrics on a port of their own (the gateway
+# serves /metrics on its public port, to private peers only).
+METRICS_PORTS = ("auth", "events", "selfie", "worker")
+# Where the stack records its addresses in the data folder, for findme-admin.
+STACK_FILE = "stack.json"
 # The photo worker ships with the events service but is a package of its own.
 MODULES = {"worker": "findme_photo_worker"}
 # Servers whose port the stack learns from their bind.
@@ -115,6 +122,8 @@ class Stack:
             self._lock_data_dir()
             self._check_gateway_port()
             self._start_stores()
+            self._pick_metrics_ports()
+            self._record_addresses()
             self._migrate()
             # The gRPC servers bind first; the worker and gateway are told their ports.
             self._spawn_and_bind(GRPC_SERVICES)
@@ -158,6 +167,24 @@ class Stack:
             self._redis = start_redis(cfg.data_dir / "redis")
             self.redis_url = self._redis.url
 
+    def _pick_metrics_ports(self) -> None:
+        # Each service serves its Prometheus metrics on a port of its own; any free one
+        # here (the gateway's dashboard is told where they are).
+        for service in METRICS_PORTS:
+            self.ports[f"{service}_metrics"] = free_port()
+
+    def metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[f'{service}_metrics']}/metrics"
+
+    def _record_addresses(self) -> None:
+        record = {
+            "database_url": self.database_url,
+            "redis_url": self.redis_url,
+            "blob_dir": str(self.config.data_dir / "blobs"),
+        }
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.config.data_dir / STACK_FILE).write_text(json.dumps(record, indent=2))
+
     def service_env(self) -> dict[str, str]:
         private_key, public_key = keys.load_or_create(self.config.data_dir / "keys")
         # The caller's FINDME_* settings pass through (worker counts, limits...);
@@ -194,6 +221,10 @@ class Stack:
                     "FINDME_GATEWAY_SELFIE_TARGET": self.target("selfie"),
                 }
             )
+        for service in METRICS_PORTS:
+            prefix = "FINDME_" + service.upper()
+            env[f"{prefix}_METRICS_PORT"] = str(self.ports[f"{service}_metrics"])
+            env[f"FINDME_GATEWAY_{service.upper()}_METRICS_URL"] = self.metrics_url(service)
         env.update(self.config.env)
         return env
 

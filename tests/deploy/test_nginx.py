@@ -175,6 +175,13 @@ def test_login_flood_is_refused_with_a_json_error(edge: str) -> None:
     assert codes[-1] == 429 and len(codes) > 200, codes[-5:]
 
 
+def test_gateway_metrics_are_not_served_through_the_edge(edge: str) -> None:
+    # nginx adds X-Forwarded-For; the gateway answers /metrics only without one.
+    response = httpx.get(f"{edge}/metrics", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_access_log_names_the_client_and_never_an_invite_token(
     edge: str, edge_folder: Path
 ) -> None:
@@ -195,6 +202,7 @@ def test_access_log_names_the_client_and_never_an_invite_token(
     assert invite_line.startswith("127.0.0.1 ")
 
 
+# Stops the gateway: keep it after every test that needs one.
 def test_gateway_down_is_a_json_503(edge: str, gateway: Gateway) -> None:
     gateway.stop()
     response = httpx.get(f"{edge}/", timeout=10)

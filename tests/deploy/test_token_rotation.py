@@ -4,8 +4,8 @@ verifier: nobody is logged out at any step, and the old key stops working at the
 from __future__ import annotations
 
 import pytest
-from findme_auth.key_rotation import rotate
 from findme_auth.tokens import TokenIssuer
+from findme_common.key_rotation import rotate
 from findme_gateway.tokens import InvalidToken, Role, TokenVerifier
 
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from findme_common.admission import AdmissionControl, timed_call
 from findme_common.refusals import Refusal
+from prometheus_client import REGISTRY
 
 WAIT = 10
 
@@ -84,3 +85,32 @@ def test_timed_call_measures_the_job() -> None:
     assert result == 6 and 0 <= seconds < 1
     with pytest.raises(ValueError, match="workers"):
         AdmissionControl(workers=0, queue_limit=0, first_guess_seconds=1)
+
+
+def pool_metric(name: str, pool: str) -> float | None:
+    return REGISTRY.get_sample_value(name, {"pool": pool})
+
+
+async def test_the_pool_reports_size_busy_workers_queue_refusals_and_job_time(
+    executor: ThreadPoolExecutor,
+) -> None:
+    admission = AdmissionControl(
+        workers=1, queue_limit=1, first_guess_seconds=0.1, name="metrics-test"
+    )
+    assert pool_metric("findme_pool_workers", "metrics-test") == 1
+    assert pool_metric("findme_pool_queue_limit", "metrics-test") == 1
+    release, started = threading.Event(), threading.Event()
+    running = asyncio.ensure_future(admission.run(executor, blocked, started, release, 1))
+    queued = asyncio.ensure_future(admission.run(executor, blocked, threading.Event(), release, 2))
+    await asyncio.to_thread(started.wait, WAIT)
+    assert pool_metric("findme_pool_busy_workers", "metrics-test") == 1
+    assert pool_metric("findme_pool_queued_jobs", "metrics-test") == 1
+    with pytest.raises(Refusal):
+        await admission.run(executor, pow, 2, 3)
+    assert pool_metric("findme_pool_refusals_total", "metrics-test") == 1
+
+    release.set()
+    await asyncio.gather(running, queued)
+    assert pool_metric("findme_pool_busy_workers", "metrics-test") == 0
+    assert pool_metric("findme_pool_queued_jobs", "metrics-test") == 0
+    assert pool_metric("findme_pool_job_seconds_count", "metrics-test") == 2

@@ -11,22 +11,26 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 from findme_common import grpc_server
 from findme_common.grpc_client import open_channel
 from findme_common.logging import request_id_var
+from findme_common.refusals import Reason, reason_of
 from findme_common.settings import ServiceSettings
 from findme_devstack.embedded import free_port
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 
 ECHO = Path(__file__).with_name("echo_service.py")
 
 
 class EchoServer:
-    def __init__(self, port: int, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, port: int, process: subprocess.Popen[bytes], metrics_port: int) -> None:
         self.port = port
         self.process = process
+        self.metrics_port = metrics_port
 
     @property
     def target(self) -> str:
@@ -49,12 +53,14 @@ async def wait_serving(target: str) -> None:
 
 @pytest.fixture
 async def echo_server() -> AsyncIterator[EchoServer]:
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     # Popen returns at once; the server's start is awaited below.
     process = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, str(ECHO), str(port)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+        [sys.executable, str(ECHO), str(port), str(metrics_port)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
     )
-    server = EchoServer(port, process)
+    server = EchoServer(port, process, metrics_port)
     try:
         await wait_serving(server.target)
         yield server
@@ -130,7 +136,7 @@ async def test_port_zero_binds_a_free_port_and_writes_it_to_the_port_file(
 ) -> None:
     port_file = tmp_path / "echo.port"
     process = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, str(ECHO), "0", str(port_file)],
+        [sys.executable, str(ECHO), "0", "-", str(port_file)],
         stderr=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
     )
@@ -164,3 +170,49 @@ async def test_a_second_server_cannot_share_a_bound_port() -> None:
             await grpc_server.start(_idle_service(first.port))
     finally:
         await first.server.stop(None)
+
+
+def scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def test_every_call_is_counted_by_method_and_code_on_the_metrics_port(
+    echo_server: EchoServer,
+) -> None:
+    async with grpc.aio.insecure_channel(echo_server.target) as channel:
+        for _ in range(3):
+            await unary(channel, "RequestId")(b"", timeout=2)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await unary(channel, "Refuse")(b"", timeout=2)
+        assert reason_of(refused.value) is Reason.OVERLOADED
+
+    samples = await asyncio.to_thread(scrape, echo_server.metrics_port)
+
+    def value(name: str, **labels: str) -> float | None:
+        return samples.get((name, frozenset(labels.items())))
+
+    echo = {"grpc_service": "test.Echo"}
+    assert value("grpc_server_handled_total", **echo, grpc_method="RequestId", grpc_code="OK") == 3
+    assert (
+        value(
+            "grpc_server_handled_total",
+            **echo,
+            grpc_method="Refuse",
+            grpc_code="RESOURCE_EXHAUSTED",
+        )
+        == 1
+    )
+    assert (
+        value("findme_rpc_refusals_total", **echo, grpc_method="Refuse", reason="overloaded") == 1
+    )
+    assert value("grpc_server_handling_seconds_count", **echo, grpc_method="RequestId") == 3
+    # Every call lands in a bucket: the +Inf bucket holds all of them.
+    assert (
+        value("grpc_server_handling_seconds_bucket", **echo, grpc_method="RequestId", le="+Inf")
+        == 3
+    )

@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 from findme_common.redis_guard import RedisGuard, open_redis
 from findme_devstack.embedded import free_port, start_redis
+from prometheus_client import REGISTRY
+
+
+def metric(name: str, purpose: str) -> float | None:
+    return REGISTRY.get_sample_value(name, {"purpose": purpose})
 
 
 async def test_a_failure_leaves_redis_alone_until_retry_after(
@@ -16,18 +21,23 @@ async def test_a_failure_leaves_redis_alone_until_retry_after(
     port = free_port()
     client = open_redis(f"redis://127.0.0.1:{port}/0", timeout=0.25)
     clock = [100.0]
-    guard = RedisGuard("tests", retry_after=5, clock=lambda: clock[0])
+    guard = RedisGuard("guard-test", retry_after=5, clock=lambda: clock[0])
     try:
+        assert metric("findme_redis_up", "guard-test") == 1
         with caplog.at_level(logging.INFO, logger="findme_common.redis_guard"):
             assert await guard.run(client.ping, "fallback") == "fallback"  # nothing listens
+            assert metric("findme_redis_up", "guard-test") == 0
             server = start_redis(tmp_path / "redis", port=port)
             try:
                 # Up again, but within retry_after: not even tried.
                 assert await guard.run(client.ping, "fallback") == "fallback"
                 assert guard.stats == {"failed": 1, "skipped": 1} and guard.failing
+                assert metric("findme_redis_failures_total", "guard-test") == 1
+                assert metric("findme_redis_skipped_total", "guard-test") == 1
                 clock[0] += 5
                 assert await guard.run(client.ping, "fallback") is True
                 assert not guard.failing
+                assert metric("findme_redis_up", "guard-test") == 1
             finally:
                 server.stop()
         messages = [record.getMessage() for record in caplog.records]

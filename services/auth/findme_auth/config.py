@@ -21,6 +21,8 @@ class AuthSettings(RedisServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FINDME_AUTH_", extra="ignore", frozen=True)
 
     port: int = 50051
+    # Prometheus metrics: GET /metrics on this port (internal only).
+    metrics_port: int = Field(default=9101, ge=0)
     # Ed25519 private key, PEM. Escaped newlines ("\n") are accepted for one-line env vars.
     token_private_key: SecretStr
     token_ttl_seconds: int = Field(default=12 * 3600, gt=0)

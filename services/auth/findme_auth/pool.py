@@ -17,12 +17,17 @@ T = TypeVar("T")
 
 # A cost-12 hash on one core, until the pool has timed its own.
 _FIRST_GUESS_SECONDS = 0.25
+# How the pool is named in metrics (findme_pool_*{pool="bcrypt"}).
+POOL_NAME = "bcrypt"
 
 
 class BcryptPool:
     def __init__(self, *, workers: int, queue_limit: int) -> None:
         self.admission = AdmissionControl(
-            workers=workers, queue_limit=queue_limit, first_guess_seconds=_FIRST_GUESS_SECONDS
+            workers=workers,
+            queue_limit=queue_limit,
+            first_guess_seconds=_FIRST_GUESS_SECONDS,
+            name=POOL_NAME,
         )
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
 

@@ -81,6 +81,7 @@ def build_service(settings: AuthSettings) -> GrpcService:
         register=register,
         startup=startup,
         shutdown=shutdown,
+        metrics_port=settings.metrics_port,
     )
 
 

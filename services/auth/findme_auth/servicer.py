@@ -9,11 +9,16 @@ import grpc
 from findme.auth.v1 import auth_pb2, auth_pb2_grpc
 from findme_common.refusals import Reason, Refusal
 
+from findme_auth import metrics
 from findme_auth.credentials import Credentials
 from findme_auth.throttle import ThrottleKey
-from findme_auth.tokens import ATTENDEE, ORGANIZER, TokenIssuer
+from findme_auth.tokens import ATTENDEE, OPERATOR, ORGANIZER, TokenIssuer
 
-_ROLES = {auth_pb2.ROLE_ATTENDEE: ATTENDEE, auth_pb2.ROLE_ORGANIZER: ORGANIZER}
+_ROLES = {
+    auth_pb2.ROLE_ATTENDEE: ATTENDEE,
+    auth_pb2.ROLE_ORGANIZER: ORGANIZER,
+    auth_pb2.ROLE_OPERATOR: OPERATOR,
+}
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -39,6 +44,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         result = await self._credentials.verify_password(
             request.password, request.password_hash, key
         )
+        (metrics.VALID if result.valid else metrics.INVALID).inc()
         return auth_pb2.VerifyPasswordResponse(
             valid=result.valid,
             needs_rehash=result.new_hash is not None,
@@ -50,7 +56,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.IssueTokenResponse:
         role = _ROLES.get(request.role)
         if role is None:
-            raise Refusal(Reason.INVALID_ROLE, "role must be attendee or organizer")
+            raise Refusal(Reason.INVALID_ROLE, "role must be attendee, organizer or operator")
         token = self._tokens.issue(
             role=role, subject_id=request.subject_id, event_id=request.event_id
         )

@@ -3,7 +3,7 @@
 Auth holds the private key; the gateway verifies with the public key locally, so
 no RPC is spent per request and a leaked gateway cannot mint tokens. Every token
 names its key in the ``kid`` header, so the gateway can accept the old and the new
-key while a new one is rolled out (``findme_auth.key_rotation``).
+key while a new one is rolled out (``findme_common.key_rotation``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from findme_common.token_keys import key_id
 ALGORITHM = "EdDSA"
 ATTENDEE = "attendee"
 ORGANIZER = "organizer"
+OPERATOR = "operator"
+ROLES = (ATTENDEE, ORGANIZER, OPERATOR)
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "role", "iat", "exp", "jti"]
 
 
@@ -60,8 +62,8 @@ class TokenIssuer:
     def issue(
         self, *, role: str, subject_id: int, event_id: int = 0, now: float | None = None
     ) -> IssuedToken:
-        if role not in (ATTENDEE, ORGANIZER):
-            raise Refusal(Reason.INVALID_ROLE, "role must be attendee or organizer")
+        if role not in ROLES:
+            raise Refusal(Reason.INVALID_ROLE, "role must be attendee, organizer or operator")
         if subject_id <= 0:
             raise Refusal(Reason.INVALID_SUBJECT, "subject_id must be positive")
         if role == ATTENDEE and event_id <= 0:
@@ -98,7 +100,7 @@ def verify_token(
         leeway=leeway,
         options={"require": REQUIRED_CLAIMS},
     )
-    if claims["role"] not in (ATTENDEE, ORGANIZER):
+    if claims["role"] not in ROLES:
         raise jwt.InvalidTokenError("unknown role")
     if claims["role"] == ATTENDEE and not isinstance(claims.get("event"), int):
         raise jwt.InvalidTokenError("attendee token without event")

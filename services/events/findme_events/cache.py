@@ -21,6 +21,7 @@ from typing import Final
 from findme_common.redis_guard import RedisGuard
 from redis.asyncio import Redis
 
+from findme_events.metrics import CACHE_LOOKUPS
 from findme_events.schemas import EventRecord
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,9 @@ class LocalTTLCache:
 class EventCache:
     """``get(code)`` -> the event or None; ``invalidate(code)`` after an event changes.
 
-    ``stats`` counts hits and misses by layer; ``redis.stats`` counts Redis calls
-    skipped or failed.
+    ``stats`` counts hits and misses by layer (also exported as
+    ``findme_event_cache_lookups_total``); ``redis.stats`` counts Redis calls skipped
+    or failed.
     """
 
     def __init__(
@@ -104,13 +106,21 @@ class EventCache:
         # Bumped on invalidation so a fetch that started before it is not stored.
         self._generation = 0
         self.stats: Counter[str] = Counter()
+        self._lookups = {
+            key: CACHE_LOOKUPS.labels(*key.split("_"))
+            for key in ("local_hit", "local_miss", "redis_hit", "redis_miss", "database_load")
+        }
+
+    def _count(self, key: str) -> None:
+        self.stats[key] += 1
+        self._lookups[key].inc()
 
     async def get(self, code: str) -> EventRecord | None:
         cached = self.local.get(code)
         if not isinstance(cached, Miss):
-            self.stats["local_hit"] += 1
+            self._count("local_hit")
             return cached
-        self.stats["local_miss"] += 1
+        self._count("local_miss")
         future = self._inflight.get(code)
         if future is None:
             future = asyncio.ensure_future(self._fetch(code))
@@ -127,10 +137,10 @@ class EventCache:
         generation = self._generation
         found, event = await self._redis_get(code)
         if found:
-            self.stats["redis_hit"] += 1
+            self._count("redis_hit")
         else:
-            self.stats["redis_miss"] += 1
-            self.stats["database_load"] += 1
+            self._count("redis_miss")
+            self._count("database_load")
             event = await self._load(code)
             if generation == self._generation:
                 await self._redis_set(code, event)

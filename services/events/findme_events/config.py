@@ -38,6 +38,8 @@ class StoreSettings(ServiceSettings):
     db_pool_timeout: float = Field(default=10.0, gt=0)
     # Recycle before typical proxy/NAT idle cut-offs.
     db_pool_recycle: float = Field(default=1800.0, gt=0)
+    # A statement slower than this is counted and logged (its name, never parameters).
+    slow_statement_seconds: float = Field(default=0.25, gt=0)
 
     # Photo originals, display copies and thumbnails: a local directory unless
     # S3_BUCKET is set (blobs.open_blob_store).
@@ -86,6 +88,8 @@ class EventsSettings(StoreSettings, RedisServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FINDME_EVENTS_", extra="ignore", frozen=True)
 
     port: int = 50052
+    # Prometheus metrics: GET /metrics on this port (internal only).
+    metrics_port: int = Field(default=9102, ge=0)
 
     # Chosen with bench/tolerance.py on labelled faces (97 same-person, 644
     # different-person pairs): the closest strangers are 0.590 apart, so the library's

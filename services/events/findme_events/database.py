@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from findme_common import tracing
 from findme_common.refusals import Reason, Refusal
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from findme_events import metrics
 from findme_events.config import StoreSettings
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,9 @@ WORKER_APPLICATION_NAME = "findme-photo-worker"
 
 
 def create_engine(settings: StoreSettings, *, application_name: str) -> AsyncEngine:
-    return create_async_engine(
+    """The pooled engine; with metrics on, every statement timed and the pool reported
+    (findme_events.metrics), and with tracing on, a span per statement."""
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
@@ -27,6 +31,10 @@ def create_engine(settings: StoreSettings, *, application_name: str) -> AsyncEng
         pool_recycle=settings.db_pool_recycle,
         connect_args={"server_settings": {"application_name": application_name}},
     )
+    if settings.metrics_enabled:
+        metrics.instrument_engine(engine, slow_seconds=settings.slow_statement_seconds)
+    tracing.instrument_engine(engine)
+    return engine
 
 
 def refusal_for(exc: Exception) -> Refusal | None:

@@ -1,6 +1,6 @@
 """Component health: probes Postgres, Redis and the photo workers in the background
 and publishes the results as gRPC health statuses "database", "cache" and
-"photo_worker"."""
+"photo_worker" (and as the metric ``findme_component_up``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from grpc_health.v1 import health, health_pb2
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from findme_events.metrics import COMPONENT_UP
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ class HealthMonitor:
                     extra={"component": name, "serving": status == SERVING, "error": error},
                 )
             self.statuses[name] = status
+            COMPONENT_UP.labels(name).set(1 if status == SERVING else 0)
             await self._servicer.set(name, status)
 
     async def _check(self, name: str) -> tuple[int, str | None]:

@@ -24,7 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 ENCODING_DIMENSIONS = 128
 PHOTO_STATUSES = ("pending", "processing", "done", "failed")
@@ -46,14 +46,29 @@ def _created_at() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
-class Organizer(Base):
-    __tablename__ = "organizers"
-    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
+class _EmailAccount:
+    """Columns of the accounts that log in with an email (one table per kind)."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[CheckConstraint, ...]:
+        # A constraint object per table (one shared object would belong to both).
+        return (CheckConstraint("email = lower(email)", name="email_lower_case"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     email: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = _created_at()
+
+
+class Organizer(_EmailAccount, Base):
+    __tablename__ = "organizers"
+
+
+class Operator(_EmailAccount, Base):
+    """Someone who runs the system (the performance dashboard); created by the admin
+    CLI only, never by sign-up."""
+
+    __tablename__ = "operators"
 
 
 class Event(Base):

@@ -105,6 +105,15 @@ class DetectedFace:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueDepth:
+    """The photo queue across events (metrics, the admin CLI)."""
+
+    pending: int
+    processing: int
+    oldest_pending_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedPhoto:
     """A claim on one photo; ``attempt`` fences it: a worker whose lease expired and
     was re-claimed by another can no longer store results."""

@@ -107,5 +107,6 @@ def build(settings: EventsSettings | None = None) -> GrpcService:
         startup=app.startup,
         shutdown=app.shutdown,
         translate=refusal_for,
+        metrics_port=app.settings.metrics_port,
         extra={"app": app},
     )

@@ -51,6 +51,12 @@ class EventsServicer(events_pb2_grpc.EventsServiceServicer):
         found = await organizers.organizer_credentials(self.r, email=request.email)
         return messages.credentials(found)
 
+    async def GetOperatorCredentials(
+        self, request: pb.GetOperatorCredentialsRequest, context: Context
+    ) -> pb.Credentials:
+        found = await organizers.operator_credentials(self.r, email=request.email)
+        return messages.credentials(found)
+
     async def UpdateOrganizerPasswordHash(
         self, request: pb.UpdatePasswordHashRequest, context: Context
     ) -> pb.UpdatePasswordHashResponse:

@@ -30,6 +30,9 @@ class WorkerSettings(StoreSettings):
     photo_max_attempts: int = Field(default=3, ge=1)
     # Seconds before a transient failure (selfie busy or down) is retried.
     photo_retry_delay: float = Field(default=5.0, ge=0)
+    # A new photo wakes the worker at once (PostgreSQL NOTIFY on the photos table);
+    # without a notification it still looks this often (retries that came due, a
+    # listening connection that was lost).
     idle_poll: float = Field(default=0.5, gt=0)
     retention_interval: float = Field(default=3600.0, gt=0)
     # Expired failed photos removed per transaction (their originals first).
@@ -53,9 +56,15 @@ class WorkerSettings(StoreSettings):
 
     @model_validator(mode="after")
     def _heartbeat_outlasts_a_photo(self) -> WorkerSettings:
-        if self.heartbeat_max_age <= self.analyze_deadline + self.idle_poll:
+        beating = self.heartbeat_file is not None
+        if beating and self.heartbeat_max_age <= self.analyze_deadline + self.idle_poll:
             raise ValueError("heartbeat_max_age must exceed analyze_deadline + idle_poll")
         return self
+
+    # Prometheus metrics: GET /metrics on this port (internal only).
+    metrics_port: int = Field(default=9104, ge=0)
+    # How often the photo queue's depth and oldest pending photo are measured.
+    queue_metrics_interval: float = Field(default=5.0, gt=0)
 
 
 def get_settings() -> WorkerSettings:

@@ -7,25 +7,36 @@ of the image (not_an_image, too_many_pixels, ...) fails the photo at once; a bus
 unreachable selfie service is retried after a delay, up to ``photo_max_attempts``.
 Run as many worker processes as you like: claims use ``FOR UPDATE SKIP LOCKED``, so
 they never take the same photo.
+
+An idle worker sleeps until PostgreSQL notifies it of a new pending photo (LISTEN on
+``photo_queue.PENDING_CHANNEL``, raised by a trigger on the photos table), and
+polls every ``idle_poll`` seconds all the same, for retries that came due and in
+case the listening connection was lost. It reports what it did
+(``findme_photos_processed_total``) and, every ``queue_metrics_interval``, the queue
+(findme_events.metrics).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import signal
+import time
+from typing import Any
 
 import grpc
 from findme.selfie.v1 import selfie_pb2, selfie_pb2_grpc
+from findme_common import tracing
 from findme_common.grpc_client import open_channel
+from findme_common.metrics import serve_metrics
 from findme_common.refusals import Reason, reason_of, status_of
-from findme_events import blobs
+from findme_events import blobs, metrics
 from findme_events.blobs import BlobStore, open_blob_store
 from findme_events.database import WORKER_APPLICATION_NAME, create_engine
 from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
 from findme_events.store import photo_queue, photos, retention
+from findme_events.usecases.retention import purge_expired
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from findme_photo_worker.config import WorkerSettings
@@ -35,6 +46,8 @@ log = logging.getLogger(__name__)
 SELFIE_SERVICE = selfie_pb2.DESCRIPTOR.services_by_name["SelfieService"]
 # The selfie service refused the image itself: retrying cannot help.
 PERMANENT_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT})
+# The listening connection is checked this often (a dead one is replaced).
+LISTEN_CHECK_SECONDS = 30.0
 
 
 class PhotoWorker:
@@ -50,11 +63,20 @@ class PhotoWorker:
         self.store = store
         self.selfie = selfie
         self.settings = settings
+        # Set by a notification of a new pending photo; cleared before each claim, so
+        # one that arrives while a loop claims makes it look again at once.
+        self.wake = asyncio.Event()
+        # Set while a connection listens for those notifications.
+        self.listening = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim loops and the retention job until ``stop`` is set; in-flight photos finish."""
+        """Claim loops, the notification listener, the retention job and (with metrics
+        on) the queue measurement until ``stop`` is set; in-flight photos finish."""
         loops = [self._claim_loop(stop) for _ in range(self.settings.concurrency)]
-        await asyncio.gather(*loops, self._retention_loop(stop))
+        background = [self._listen_loop(stop), self._retention_loop(stop)]
+        if self.settings.metrics_enabled:
+            background.append(self._queue_metrics_loop(stop))
+        await asyncio.gather(*loops, *background)
 
     def _heartbeat(self) -> None:
         """Tell the container's health check this loop still turns."""
@@ -69,13 +91,58 @@ class PhotoWorker:
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._heartbeat()
+            self.wake.clear()
             try:
                 worked = await self.process_one()
             except Exception:  # a database outage must not end the worker: wait, retry
                 log.exception("photo loop error")
                 worked = False
             if not worked:
+                await _wait_any(stop, self.wake, seconds=self.settings.idle_poll)
+
+    async def _listen_loop(self, stop: asyncio.Event) -> None:
+        """Hold one connection that LISTENs for new pending photos; replace it when lost."""
+        lost = False
+        while not stop.is_set():
+            try:
+                async with self.engine.connect() as conn:
+                    raw = await conn.get_raw_connection()
+                    driver: Any = raw.driver_connection
+                    await driver.add_listener(photo_queue.PENDING_CHANNEL, self._notified)
+                    self.listening.set()
+                    if lost:
+                        log.info("photo notifications back")
+                        lost = False
+                    try:
+                        while not stop.is_set():
+                            await _wait(stop, LISTEN_CHECK_SECONDS)
+                            await driver.execute("SELECT 1")  # raises when the link is dead
+                    finally:
+                        self.listening.clear()
+                        if not driver.is_closed():
+                            await driver.remove_listener(
+                                photo_queue.PENDING_CHANNEL, self._notified
+                            )
+            except Exception:
+                if not lost:  # once per outage
+                    log.warning("photo notifications lost; polling until they are back")
+                    lost = True
                 await _wait(stop, self.settings.idle_poll)
+
+    def _notified(self, *_args: object) -> None:
+        self.wake.set()
+
+    async def _queue_metrics_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with self.engine.connect() as conn:
+                    depth = await photo_queue.depth(conn=conn)
+                metrics.PHOTO_QUEUE.labels("pending").set(depth.pending)
+                metrics.PHOTO_QUEUE.labels("processing").set(depth.processing)
+                metrics.OLDEST_PENDING.set(depth.oldest_pending_seconds)
+            except Exception:
+                log.warning("photo queue not measured", exc_info=True)
+            await _wait(stop, self.settings.queue_metrics_interval)
 
     async def _retention_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -86,30 +153,9 @@ class PhotoWorker:
             await _wait(stop, self.settings.retention_interval)
 
     async def purge_expired(self) -> retention.Purged:
-        """Everything past its event's retention: matches, selfies and faces in one
-        transaction, then failed photos in batches, their blobs first (a batch's
-        rows stay locked, and are deleted only once their files are gone)."""
-        async with self.engine.begin() as conn:
-            purged = await retention.purge(conn=conn)
-        failed = 0
-        while True:
-            async with self.engine.begin() as conn:
-                expired = await retention.expired_failed_photos(
-                    conn=conn, limit=self.settings.retention_batch
-                )
-                for photo in expired:
-                    for key in photo.blob_keys:
-                        await self.store.delete(key)
-                if expired:
-                    failed += await retention.delete_photos(
-                        conn=conn, photo_ids=[photo.id for photo in expired]
-                    )
-            if len(expired) < self.settings.retention_batch:
-                break
-        purged = dataclasses.replace(purged, failed_photos=failed)
-        if purged:
-            log.info("retention purge", extra=dataclasses.asdict(purged))
-        return purged
+        return await purge_expired(
+            engine=self.engine, blobs=self.store, batch=self.settings.retention_batch
+        )
 
     async def claim(self) -> ClaimedPhoto | None:
         async with self.engine.begin() as conn:
@@ -125,16 +171,20 @@ class PhotoWorker:
         photo = await self.claim()
         if photo is None:
             return False
-        await self.process(photo)
+        started = time.perf_counter()
+        outcome = await self.process(photo)
+        metrics.PHOTOS_PROCESSED.labels(outcome).inc()
+        metrics.PHOTO_SECONDS.observe(time.perf_counter() - started)
         return True
 
-    async def process(self, photo: ClaimedPhoto) -> None:
+    async def process(self, photo: ClaimedPhoto) -> str:
+        """Analyse one claimed photo and store the result; the outcome (done, failed,
+        retry, or lost when the claim was taken over meanwhile)."""
         context = {"photo_id": photo.id, "event_id": photo.event_id, "attempt": photo.attempt}
         try:
             original = await self.store.get(photo.storage_key)
         except blobs.BlobNotFound:
-            await self._retry_or_fail(photo, Reason.ORIGINAL_MISSING, permanent=True)
-            return
+            return await self._retry_or_fail(photo, Reason.ORIGINAL_MISSING, permanent=True)
         try:
             analysis: selfie_pb2.AnalyzePhotoResponse = await self.selfie.AnalyzePhoto(
                 selfie_pb2.AnalyzePhotoRequest(image=original),
@@ -142,8 +192,7 @@ class PhotoWorker:
             )
         except grpc.RpcError as exc:
             permanent = status_of(exc) in PERMANENT_CODES
-            await self._retry_or_fail(photo, reason_of(exc), permanent=permanent)
-            return
+            return await self._retry_or_fail(photo, reason_of(exc), permanent=permanent)
 
         display = blobs.display_key(photo.event_id, photo.id)
         thumbnail = blobs.thumbnail_key(photo.event_id, photo.id)
@@ -180,10 +229,12 @@ class PhotoWorker:
             if not exists:
                 await self.store.delete(display)
                 await self.store.delete(thumbnail)
-            return
+            return "lost"
+        metrics.MATCHES_WRITTEN.labels("photo").inc(matches)
         log.info("photo done", extra={**context, "faces": len(faces), "matches": matches})
+        return "done"
 
-    async def _retry_or_fail(self, photo: ClaimedPhoto, reason: Reason, *, permanent: bool) -> None:
+    async def _retry_or_fail(self, photo: ClaimedPhoto, reason: Reason, *, permanent: bool) -> str:
         async with self.engine.begin() as conn:
             status = await photo_queue.retry_or_fail(
                 conn=conn,
@@ -198,6 +249,7 @@ class PhotoWorker:
             "photo not processed",
             extra={"photo_id": photo.id, "reason": reason.value, "status": status},
         )
+        return {"failed": "failed", "pending": "retry"}.get(status or "", "lost")
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
@@ -205,7 +257,22 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
+async def _wait_any(*events: asyncio.Event, seconds: float) -> None:
+    """Until one of ``events`` is set, or ``seconds`` have passed."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 async def serve(settings: WorkerSettings) -> None:
+    tracing.configure("worker")
+    stop_metrics = None
+    if settings.metrics_enabled:
+        port, stop_metrics = serve_metrics(settings.host, settings.metrics_port)
+        log.info("metrics served", extra={"metrics_port": port})
     engine = create_engine(settings, application_name=WORKER_APPLICATION_NAME)
     channel = open_channel(settings.selfie_target, SELFIE_SERVICE)
     worker = PhotoWorker(
@@ -227,4 +294,7 @@ async def serve(settings: WorkerSettings) -> None:
     finally:
         await channel.close()
         await engine.dispose()
+        if stop_metrics is not None:
+            stop_metrics()
+        tracing.shutdown()
     log.info("photo worker stopped")

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from findme_common import tracing
 from findme_common.logging import configure_logging
 from findme_common.redis_guard import open_redis
 from findme_common.settings import load_settings
@@ -20,16 +21,20 @@ from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import install_error_handlers
 from findme_gateway.fairness import Lanes
 from findme_gateway.hsts import StrictTransportSecurityMiddleware
+from findme_gateway.metrics import MetricsMiddleware, forget_worker_metrics
 from findme_gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
 from findme_gateway.routes import (
+    admin,
     attendees,
     event_codes,
     events,
     health,
     invites,
     me,
+    metrics,
+    operators,
     organizers,
     pages,
     photos,
@@ -39,12 +44,34 @@ from findme_gateway.uploads import UploadSlots
 
 log = logging.getLogger(__name__)
 
-ROUTERS = (event_codes, attendees, organizers, events, photos, invites, me, health, pages)
+ROUTERS = (
+    event_codes,
+    attendees,
+    organizers,
+    operators,
+    events,
+    photos,
+    invites,
+    me,
+    health,
+    metrics,
+    admin,
+    pages,
+)
 # Paths whose bodies are one image; every other body is small JSON, or a photo batch.
 IMAGE_UPLOAD_PATHS = re.compile(r"^/api/(upload-selfie|invites/[^/]+/register)$")
 PHOTO_UPLOAD_PATHS = re.compile(photos.UPLOAD_PATH)
 # Multipart framing around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_kind(path: str) -> str | None:
+    """Which upload a POST to ``path`` is (for the uploads-in-flight gauge)."""
+    if PHOTO_UPLOAD_PATHS.match(path):
+        return "photos"
+    if IMAGE_UPLOAD_PATHS.match(path):
+        return "selfie"
+    return None
 
 
 def _body_limit(settings: GatewaySettings) -> Callable[[str], int]:
@@ -84,6 +111,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await backends.close()
         await cache.aclose()
+        forget_worker_metrics()
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -119,6 +147,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     if settings.hsts_max_age:
         app.add_middleware(StrictTransportSecurityMiddleware, max_age=settings.hsts_max_age)
+    if settings.metrics_enabled:
+        app.add_middleware(MetricsMiddleware, upload_kind=upload_kind)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+    # Outermost when on: the request's span encloses everything the gateway does.
+    if tracing.configure("gateway"):
+        tracing.instrument_app(app)
     return app

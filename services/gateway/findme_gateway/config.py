@@ -113,12 +113,35 @@ class GatewaySettings(RedisServiceSettings):
     # A registration holds its name this long at most (name_reservations).
     name_reservation_seconds: int = Field(default=30, ge=1)
 
+    # GET /metrics answers only peers in these networks whose request came through no
+    # proxy (no X-Forwarded-For / Forwarded header): a scraper on the private network,
+    # never a client through nginx or the platform's edge (they add the header).
+    metrics_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ]
+    )
+    # The other services' metrics, scraped for /admin/performance. A host name that
+    # resolves to several instances (a scaled service) is scraped at each address.
+    auth_metrics_url: str = "http://127.0.0.1:9101/metrics"
+    events_metrics_url: str = "http://127.0.0.1:9102/metrics"
+    selfie_metrics_url: str = "http://127.0.0.1:9103/metrics"
+    worker_metrics_url: str = "http://127.0.0.1:9104/metrics"
+    # Where the uvicorn workers share their metrics files; empty = a fresh temporary
+    # folder per start (python -m findme_gateway).
+    metrics_dir: str = ""
+
     @model_validator(mode="before")
     @classmethod
     def _backend_targets(cls, data: Any) -> Any:
         return fill_targets(cls, data, BACKENDS)
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "metrics_networks", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):

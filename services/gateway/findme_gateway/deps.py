@@ -18,6 +18,7 @@ from findme_gateway.backends import Backends
 from findme_gateway.config import GatewaySettings
 from findme_gateway.errors import ApiError
 from findme_gateway.fairness import Lanes
+from findme_gateway.metrics import RATE_LIMITED
 from findme_gateway.name_reservations import NameReservations
 from findme_gateway.ratelimit import RateLimiter
 from findme_gateway.tokens import InvalidToken, Principal, Role, TokenVerifier
@@ -87,8 +88,27 @@ def current_organizer(request: Request, credentials: BearerCredentials) -> Princ
     return _authenticate(request, credentials, Role.ORGANIZER)
 
 
+# Operators' pages carry the token in this cookie (set at operator login): a browser
+# sends no Authorization header when it opens a page.
+OPERATOR_COOKIE = "findme_operator"
+
+
+def current_operator(request: Request, credentials: BearerCredentials) -> Principal:
+    """An operator's token (header or cookie), or the 404 of a page that does not
+    exist: nobody else learns that the operators' pages are there."""
+    token = credentials.credentials if credentials else request.cookies.get(OPERATOR_COOKIE)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        if not token:
+            raise InvalidToken("no operator token")
+        return verifier.verify(token, role=Role.OPERATOR)
+    except InvalidToken:
+        raise ApiError(Reason.NOT_FOUND, "Not Found") from None
+
+
 CurrentAttendee = Annotated[Principal, Depends(current_attendee)]
 CurrentOrganizer = Annotated[Principal, Depends(current_organizer)]
+CurrentOperator = Annotated[Principal, Depends(current_operator)]
 
 
 def _login_limit(settings: GatewaySettings) -> int:
@@ -124,6 +144,7 @@ async def _count(
     limiter: RateLimiter = request.app.state.rate_limiter
     decision = await limiter.hit(bucket, key, limit=limit, window=settings.rate_limit_window)
     if not decision.allowed:
+        RATE_LIMITED.labels(bucket).inc()
         raise ApiError(
             Reason.RATE_LIMITED,
             f"Too many requests from this {who}; slow down.",

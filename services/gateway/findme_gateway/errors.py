@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from findme_common.refusals import Reason, reason_of, retry_after_of, status_of
 from starlette.exceptions import HTTPException
 
+from findme_gateway.metrics import HTTP_REFUSALS
+
 log = logging.getLogger(__name__)
 
 # Seconds a client should wait when a backend is down or saturated and gave no hint.
@@ -166,6 +168,7 @@ def from_rpc_error(error: grpc.RpcError) -> ApiError:
 
 
 def _response(error: ApiError) -> JSONResponse:
+    HTTP_REFUSALS.labels(str(error.status_code), error.code).inc()
     return JSONResponse(
         error_body(error.reason, error.message, **error.extra),
         status_code=error.status_code,

@@ -14,11 +14,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from findme_common import tracing
 from findme_common.logging import REQUEST_ID_HEADER, request_id_var
 from findme_common.refusals import Reason
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from findme_gateway.errors import ApiError, error_body
+from findme_gateway.metrics import HTTP_REFUSALS
 from findme_gateway.redaction import loggable_path
 
 log = logging.getLogger("findme_gateway.access")
@@ -64,6 +66,7 @@ class RequestIdMiddleware:
         incoming = next((v for k, v in scope["headers"] if k == _HEADER), b"").decode("latin-1")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        tracing.annotate_request(request_id)
         started = time.perf_counter()
         status = 0
 
@@ -156,6 +159,7 @@ class BodySizeLimitMiddleware:
     @staticmethod
     async def _refuse(send: Send, limit: int) -> None:
         error = _too_large(limit)
+        HTTP_REFUSALS.labels("413", error.code).inc()
         start, body = _json_response(
             413, error_body(error.reason, error.message), [(b"connection", b"close")]
         )

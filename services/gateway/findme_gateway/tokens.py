@@ -28,6 +28,7 @@ _REQUIRED_CLAIMS = ["iss", "aud", "sub", "role", "iat", "exp"]
 class Role(enum.StrEnum):
     ATTENDEE = "attendee"
     ORGANIZER = "organizer"
+    OPERATOR = "operator"
 
 
 class InvalidToken(Exception):
@@ -38,7 +39,7 @@ class InvalidToken(Exception):
 class Principal:
     subject_id: int
     role: Role
-    # The attendee's event; None for organizers.
+    # The attendee's event; None for organizers and operators.
     event_id: int | None
     token_id: str
 

@@ -11,6 +11,8 @@ class SelfieSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FINDME_SELFIE_", extra="ignore", frozen=True)
 
     port: int = 50053
+    # Prometheus metrics: GET /metrics on this port (internal only).
+    metrics_port: int = Field(default=9103, ge=0)
 
     # Worker processes doing dlib work (dlib holds the GIL, so threads would not help).
     workers: int = Field(default_factory=usable_cpus, ge=1)

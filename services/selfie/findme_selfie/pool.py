@@ -44,6 +44,8 @@ def _ping() -> int:
 
 # A selfie job on one core, until the pool has timed its own.
 _FIRST_GUESS_SECONDS = 0.15
+# How the pool is named in metrics (findme_pool_*{pool="selfie"}).
+POOL_NAME = "selfie"
 
 
 class WorkerPool:
@@ -53,7 +55,10 @@ class WorkerPool:
     def __init__(self, *, workers: int, queue_limit: int) -> None:
         self.workers = workers
         self.admission = AdmissionControl(
-            workers=workers, queue_limit=queue_limit, first_guess_seconds=_FIRST_GUESS_SECONDS
+            workers=workers,
+            queue_limit=queue_limit,
+            first_guess_seconds=_FIRST_GUESS_SECONDS,
+            name=POOL_NAME,
         )
         self._lock = threading.Lock()
         self._context = multiprocessing.get_context("forkserver")

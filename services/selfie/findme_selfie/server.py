@@ -30,5 +30,6 @@ def build(settings: SelfieSettings | None = None) -> GrpcService:
         register=register,
         startup=pool.start,
         shutdown=pool.close,
+        metrics_port=settings.metrics_port,
         extra={"pool": pool},
     )

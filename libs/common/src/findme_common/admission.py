@@ -9,6 +9,9 @@ times), jittered so a refused crowd does not come back in the same second.
 
 A job counts from submission until it finishes *in the executor*: a caller that gave
 up (deadline) must not free a slot its job still occupies.
+
+Each pool reports under its name (``findme_pool_*`` in findme_common.metrics): size,
+busy workers, queue depth, refusals and job time.
 """
 
 from __future__ import annotations
@@ -21,6 +24,14 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
+from findme_common.metrics import (
+    POOL_BUSY,
+    POOL_JOB_SECONDS,
+    POOL_QUEUE_LIMIT,
+    POOL_QUEUED,
+    POOL_REFUSALS,
+    POOL_WORKERS,
+)
 from findme_common.refusals import Reason, Refusal
 
 T = TypeVar("T")
@@ -37,7 +48,9 @@ def timed_call(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
 
 
 class AdmissionControl:
-    def __init__(self, *, workers: int, queue_limit: int, first_guess_seconds: float) -> None:
+    def __init__(
+        self, *, workers: int, queue_limit: int, first_guess_seconds: float, name: str = "pool"
+    ) -> None:
         if workers < 1 or queue_limit < 0:
             raise ValueError("workers >= 1 and queue_limit >= 0")
         self.workers = workers
@@ -45,6 +58,13 @@ class AdmissionControl:
         self._job_seconds = first_guess_seconds
         self._in_flight = 0
         self._lock = threading.Lock()
+        POOL_WORKERS.labels(name).set(workers)
+        POOL_QUEUE_LIMIT.labels(name).set(queue_limit)
+        # Read at scrape time: nothing to update on the hot path.
+        POOL_BUSY.labels(name).set_function(lambda: min(self._in_flight, self.workers))
+        POOL_QUEUED.labels(name).set_function(lambda: max(0, self._in_flight - self.workers))
+        self._refusals = POOL_REFUSALS.labels(name)
+        self._job_time = POOL_JOB_SECONDS.labels(name)
 
     @property
     def in_flight(self) -> int:
@@ -62,6 +82,7 @@ class AdmissionControl:
         """
         with self._lock:
             if self._in_flight >= self.capacity:
+                self._refusals.inc()
                 raise Refusal(
                     Reason.OVERLOADED,
                     f"all {self.workers} workers are busy and {self.capacity - self.workers} "
@@ -81,12 +102,13 @@ class AdmissionControl:
 
     def _done(self, future: Future[tuple[Any, float]] | None) -> None:
         ran = future is not None and not future.cancelled() and future.exception() is None
+        seconds = future.result()[1] if ran and future is not None else None
         with self._lock:
             self._in_flight -= 1
-            if ran:
-                assert future is not None
-                seconds = future.result()[1]
+            if seconds is not None:
                 self._job_seconds += _SMOOTHING * (seconds - self._job_seconds)
+        if seconds is not None:
+            self._job_time.observe(seconds)
 
     def _drain_seconds(self) -> float:
         drain = self._in_flight * self._job_seconds / self.workers

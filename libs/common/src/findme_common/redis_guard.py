@@ -5,6 +5,9 @@ absent Redis costs one short wait. ``RedisGuard.run`` then answers a fallback wh
 call fails and leaves Redis alone for ``retry_after`` seconds instead of paying a
 timeout on every request, logging once per outage and once on recovery.
 
+Each guard reports under its purpose: ``findme_redis_up``, and the calls that failed
+or were skipped (findme_common.metrics).
+
 Needs the ``redis`` extra of findme-common.
 """
 
@@ -21,6 +24,8 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from findme_common.metrics import REDIS_FAILED_CALLS, REDIS_SKIPPED, REDIS_UP
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,10 @@ class RedisGuard:
         self._skip_until = 0.0
         self._failing = False
         self.stats: Counter[str] = Counter()
+        self._up = REDIS_UP.labels(purpose)
+        self._up.set(1)
+        self._failures = REDIS_FAILED_CALLS.labels(purpose)
+        self._skipped = REDIS_SKIPPED.labels(purpose)
 
     @property
     def failing(self) -> bool:
@@ -69,6 +78,7 @@ class RedisGuard:
         """``await call()``, or ``fallback`` when Redis fails or is being left alone."""
         if not self.available():
             self.stats["skipped"] += 1
+            self._skipped.inc()
             return fallback
         try:
             result = await call()
@@ -92,9 +102,11 @@ class RedisGuard:
 
     def _failed(self, exc: BaseException) -> None:
         self.stats["failed"] += 1
+        self._failures.inc()
         self._skip_until = self._clock() + self.retry_after
         if not self._failing:
             self._failing = True
+            self._up.set(0)
             log.warning(
                 "redis unavailable, going on without it",
                 extra={"purpose": self.purpose, "error": f"{type(exc).__name__}: {exc}"},
@@ -103,4 +115,5 @@ class RedisGuard:
     def _recovered(self) -> None:
         if self._failing:
             self._failing = False
+            self._up.set(1)
             log.info("redis reachable again", extra={"purpose": self.purpose})

@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     # launcher passes port 0 and learns the port from the bind itself (no
     # check-then-bind race between two stacks starting at once).
     port_file: Path | None = None
+    # Prometheus metrics (findme_common.metrics). Off only to measure what they cost.
+    metrics_enabled: bool = True
 
     @property
     def bind_address(self) -> str:

@@ -171,6 +171,22 @@ async def list_events(*, conn: AsyncConnection, organizer_id: int) -> list[Event
     return [event_record(row) for row in rows]
 
 
+def recent_events_query(limit: int) -> EventQuery:
+    return select(*EVENT_COLUMNS).order_by(Event.id.desc()).limit(limit)
+
+
+async def recent_events(*, conn: AsyncConnection, limit: int) -> list[EventRecord]:
+    """Every organizer's events, newest first (operators' tools)."""
+    return [event_record(row) for row in await conn.execute(recent_events_query(limit))]
+
+
+async def event_by_id(*, conn: AsyncConnection, event_id: int) -> EventRecord:
+    row = (await conn.execute(select(*EVENT_COLUMNS).where(Event.id == event_id))).one_or_none()
+    if row is None:
+        raise _event_not_found()
+    return event_record(row)
+
+
 async def delete_event(*, conn: AsyncConnection, organizer_id: int, event_id: int) -> EventRecord:
     """Delete the event; every attendee, selfie, photo, face, match and invite goes
     with it (ON DELETE CASCADE). The caller removes the blobs after commit."""

@@ -19,7 +19,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from findme_events import matching
 from findme_events.models import Event, Face, Photo
-from findme_events.schemas import ClaimedPhoto, DetectedFace
+from findme_events.schemas import ClaimedPhoto, DetectedFace, QueueDepth
+
+# A migration's trigger notifies this channel whenever a photo becomes pending, so an
+# idle worker starts it at once instead of at its next poll.
+PENDING_CHANNEL = "findme_photos_pending"
 
 
 def _seconds_from_now(seconds: Any) -> ColumnElement[Any]:
@@ -179,3 +183,38 @@ async def retry_or_fail(
         )
     ).one_or_none()
     return None if row is None else str(row.status)
+
+
+def pending_depth_query() -> Select[int, float]:
+    # The partial index ix_photos_pending holds exactly these rows.
+    oldest_age = func.extract("epoch", func.now() - func.min(Photo.created_at))
+    return select(func.count(), func.coalesce(oldest_age, 0)).where(Photo.status == "pending")
+
+
+def processing_depth_query() -> Select[int]:
+    # The partial index ix_photos_processing_lease holds exactly these rows.
+    return select(func.count()).where(Photo.status == "processing")
+
+
+async def depth(*, conn: AsyncConnection) -> QueueDepth:
+    """Photos waiting and being analysed, all events together, and the age of the
+    oldest waiting one (0 when none waits)."""
+    pending, oldest_age = (await conn.execute(pending_depth_query())).one()
+    processing = (await conn.execute(processing_depth_query())).scalar_one()
+    return QueueDepth(
+        pending=int(pending), processing=int(processing), oldest_pending_seconds=float(oldest_age)
+    )
+
+
+def requeue_failed_query(event_id: int) -> Update:
+    # ix_photos_event_id_status finds the event's failed photos.
+    return (
+        update(Photo)
+        .where(Photo.event_id == event_id, Photo.status == "failed")
+        .values(status="pending", attempts=0, error=None, lease_until=None)
+    )
+
+
+async def requeue_failed(*, conn: AsyncConnection, event_id: int) -> int:
+    """Failed photos of the event back in the queue with fresh attempts; how many."""
+    return int((await conn.execute(requeue_failed_query(event_id))).rowcount)

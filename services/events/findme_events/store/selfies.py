@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from findme_common.refusals import Reason, Refusal
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -62,3 +63,20 @@ async def store_selfie(
         event_id=int(target.event_id),
         match_tolerance=float(target.match_tolerance),
     )
+
+
+def event_selfies_query(event_id: int) -> Select[int, Any]:
+    return (
+        select(Selfie.attendee_id, Selfie.encoding)
+        .join(Attendee, Attendee.id == Selfie.attendee_id)
+        .where(Attendee.event_id == event_id)
+        .order_by(Selfie.attendee_id)
+        # The same lock store_selfie takes: matching.match_selfie's precondition.
+        .with_for_update(of=Attendee)
+    )
+
+
+async def event_selfies(*, conn: AsyncConnection, event_id: int) -> list[tuple[int, list[float]]]:
+    """(attendee, encoding) of every selfie of the event, the attendees locked."""
+    rows = await conn.execute(event_selfies_query(event_id))
+    return [(row.attendee_id, [float(v) for v in row.encoding]) for row in rows]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from findme_events import matching, validation
+from findme_events.metrics import MATCHES_WRITTEN
 from findme_events.schemas import FaceBox
 from findme_events.store import selfies
 from findme_events.usecases.resources import Resources
@@ -20,13 +21,15 @@ async def store_and_match(
     owner = await selfies.store_selfie(
         conn=conn, attendee_id=attendee_id, jpeg=jpeg, encoding=encoding, face=face
     )
-    return await matching.match_selfie(
+    matches = await matching.match_selfie(
         conn=conn,
         attendee_id=attendee_id,
         event_id=owner.event_id,
         tolerance=owner.match_tolerance,
         encoding=encoding,
     )
+    MATCHES_WRITTEN.labels("selfie").inc(matches)
+    return matches
 
 
 async def save_selfie(

@@ -24,6 +24,7 @@ from findme_photo_worker.config import WorkerSettings
 from findme_photo_worker.worker import SELFIE_SERVICE, PhotoWorker
 from findme_selfie.config import SelfieSettings
 from findme_selfie.server import build as build_selfie
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from ..support import age_everything, count, event_data_for_retention, new_event
@@ -38,13 +39,12 @@ async def selfie_target() -> AsyncIterator[str]:
 
 
 def make_worker(resources: Resources, target: str, **overrides: object) -> PhotoWorker:
+    values: dict[str, object] = {"photo_retry_delay": 0, "idle_poll": 0.05, **overrides}
     settings = WorkerSettings(
         database_url=resources.settings.database_url,
         blob_dir=resources.settings.blob_dir,
         selfie_target=target,
-        photo_retry_delay=0,
-        idle_poll=0.05,
-        **overrides,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
     )
     channel = open_channel(target, SELFIE_SERVICE)
     return PhotoWorker(
@@ -247,3 +247,40 @@ async def test_retention_leaves_no_encoding_or_failed_original_of_expired_data(
     assert await count(engine, "SELECT count(*) FROM faces WHERE event_id = :e", e=current) == 3
     for key in originals[current]:
         assert await resources.blobs.get(key)
+
+
+def processed(outcome: str) -> float:
+    return REGISTRY.get_sample_value("findme_photos_processed_total", {"outcome": outcome}) or 0
+
+
+async def test_an_idle_worker_is_woken_by_a_new_photo_not_by_its_poll(
+    resources: Resources, organizer_id: int, selfie_target: str, faces_dir: Path
+) -> None:
+    event_id = await new_event(resources, organizer_id)
+    # Polling alone would not look again within this test's time.
+    worker = make_worker(resources, selfie_target, idle_poll=600, queue_metrics_interval=0.05)
+    done_before, failed_before = processed("done"), processed("failed")
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.wait_for(worker.listening.wait(), 30)
+        await asyncio.sleep(0.2)  # every claim loop has looked once and sleeps
+        await photos.add_photos(
+            resources,
+            organizer_id=organizer_id,
+            event_id=event_id,
+            contents=[(faces_dir / faces.OBAMA).read_bytes(), b"\xff\xd8\xff\xe0" + bytes(99)],
+        )
+        sql = "SELECT count(*) FROM photos WHERE status IN ('done', 'failed')"
+        for _ in range(600):
+            if await count(resources.engine, sql) == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert await count(resources.engine, sql) == 2
+        assert processed("done") == done_before + 1
+        assert processed("failed") == failed_before + 1
+        await asyncio.sleep(0.2)  # the queue is measured again
+        assert REGISTRY.get_sample_value("findme_photo_queue_photos", {"status": "pending"}) == 0
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)

@@ -91,3 +91,49 @@ async def test_a_claim_that_outlives_every_attempt_fails_as_timed_out(
     async with engine.connect() as conn:
         row = (await conn.execute(text("SELECT status, error FROM photos"))).one()
     assert tuple(row) == ("failed", "processing_timed_out")
+
+
+async def test_depth_counts_waiting_and_claimed_photos_and_the_oldest_wait(
+    resources: Resources, organizer_id: int
+) -> None:
+    engine = resources.engine
+    event_id = await new_event(resources, organizer_id)
+    async with engine.connect() as conn:
+        empty = await photo_queue.depth(conn=conn)
+    assert (empty.pending, empty.processing, empty.oldest_pending_seconds) == (0, 0, 0.0)
+    await photos.add_photos(
+        resources, organizer_id=organizer_id, event_id=event_id, contents=[b"a", b"b", b"c"]
+    )
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE photos SET created_at = now() - interval '90 s' WHERE event_id = :e"),
+            {"e": event_id},
+        )
+    assert await claim(engine) is not None
+    async with engine.connect() as conn:
+        depth = await photo_queue.depth(conn=conn)
+    assert (depth.pending, depth.processing) == (2, 1)
+    assert 90 <= depth.oldest_pending_seconds < 150
+
+
+async def test_a_photo_becoming_pending_is_announced_to_listeners(
+    resources: Resources, organizer_id: int
+) -> None:
+    event_id = await new_event(resources, organizer_id)
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    async with resources.engine.connect() as listening:
+        driver = (await listening.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.add_listener(
+            photo_queue.PENDING_CHANNEL, lambda *args: heard.put_nowait(args[2])
+        )
+        await photos.add_photos(
+            resources, organizer_id=organizer_id, event_id=event_id, contents=[b"a", b"b"]
+        )
+        # One notification per committed upload transaction; none for other changes.
+        assert await asyncio.wait_for(heard.get(), 10) == photo_queue.PENDING_CHANNEL
+        assert await asyncio.wait_for(heard.get(), 10) == photo_queue.PENDING_CHANNEL
+        taken = await claim(resources.engine)
+        assert taken is not None
+        await asyncio.sleep(0.3)
+        assert heard.empty()  # pending -> processing is not news

@@ -85,6 +85,8 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
             "availability": await plan(conn, attendees.availability_query(ids.event, "u3")),
             "claim": await plan(conn, photo_queue.claim_query(60.0)),
             "release_expired": await plan(conn, photo_queue.release_expired_query(3)),
+            "pending_depth": await plan(conn, photo_queue.pending_depth_query()),
+            "processing_depth": await plan(conn, photo_queue.processing_depth_query()),
             "hold": await plan(conn, photo_queue.hold_query(ids.photo, 1)),
             "lock_attendees": await plan(conn, matching.lock_attendees_query(ids.event)),
             "match_photo": await plan(
@@ -132,6 +134,8 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
         "match_selfie": "ix_faces_event_id",
         "claim": "ix_photos_pending",
         "release_expired": "ix_photos_processing_lease",
+        "pending_depth": "ix_photos_pending",
+        "processing_depth": "ix_photos_processing_lease",
         "hold": "pk_photos",
         "lock_attendees": "uq_attendees_event_id_username_key",
         "match_photo": "ix_faces_photo_id",

@@ -19,7 +19,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 # Scripts and styles come only from this origin (no inline code, no CDN). Photos
 # need the bearer token, so the pages fetch them and show them as blob: URLs.
-_PAGE_HEADERS = {
+PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' blob:; object-src 'none'; "
         "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -49,9 +49,9 @@ def render(page: str) -> str:
 
 @router.get("/")
 async def attendee_page() -> HTMLResponse:
-    return HTMLResponse(render("index.html"), headers=_PAGE_HEADERS)
+    return HTMLResponse(render("index.html"), headers=PAGE_HEADERS)
 
 
 @router.get("/organizer")
 async def organizer_page() -> HTMLResponse:
-    return HTMLResponse(render("organizer.html"), headers=_PAGE_HEADERS)
+    return HTMLResponse(render("organizer.html"), headers=PAGE_HEADERS)

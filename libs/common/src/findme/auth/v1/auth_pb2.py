@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66indme/auth/v1/auth.proto\x12\x0e\x66indme.auth.v1\"\'\n\x13HashPasswordRequest\x12\x10\n\x08password\x18\x01 \x01(\t\"-\n\x14HashPasswordResponse\x12\x15\n\rpassword_hash\x18\x01 \x01(\t\"E\n\x0bThrottleKey\x12\r\n\x05scope\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_address\x18\x03 \x01(\t\"o\n\x15VerifyPasswordRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x15\n\rpassword_hash\x18\x02 \x01(\t\x12-\n\x08throttle\x18\x03 \x01(\x0b\x32\x1b.findme.auth.v1.ThrottleKey\"O\n\x16VerifyPasswordResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x14\n\x0cneeds_rehash\x18\x02 \x01(\x08\x12\x10\n\x08new_hash\x18\x03 \x01(\t\"]\n\x11IssueTokenRequest\x12\"\n\x04role\x18\x01 \x01(\x0e\x32\x14.findme.auth.v1.Role\x12\x12\n\nsubject_id\x18\x02 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\x03\"R\n\x12IssueTokenResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x12\n\ntoken_type\x18\x02 \x01(\t\x12\x12\n\nexpires_in\x18\x03 \x01(\x03*C\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n\rROLE_ATTENDEE\x10\x01\x12\x12\n\x0eROLE_ORGANIZER\x10\x02\x32\xad\x02\n\x0b\x41uthService\x12^\n\x0cHashPassword\x12#.findme.auth.v1.HashPasswordRequest\x1a$.findme.auth.v1.HashPasswordResponse\"\x03\x90\x02\x01\x12\x64\n\x0eVerifyPassword\x12%.findme.auth.v1.VerifyPasswordRequest\x1a&.findme.auth.v1.VerifyPasswordResponse\"\x03\x90\x02\x02\x12X\n\nIssueToken\x12!.findme.auth.v1.IssueTokenRequest\x1a\".findme.auth.v1.IssueTokenResponse\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x66indme/auth/v1/auth.proto\x12\x0e\x66indme.auth.v1\"\'\n\x13HashPasswordRequest\x12\x10\n\x08password\x18\x01 \x01(\t\"-\n\x14HashPasswordResponse\x12\x15\n\rpassword_hash\x18\x01 \x01(\t\"E\n\x0bThrottleKey\x12\r\n\x05scope\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_address\x18\x03 \x01(\t\"o\n\x15VerifyPasswordRequest\x12\x10\n\x08password\x18\x01 \x01(\t\x12\x15\n\rpassword_hash\x18\x02 \x01(\t\x12-\n\x08throttle\x18\x03 \x01(\x0b\x32\x1b.findme.auth.v1.ThrottleKey\"O\n\x16VerifyPasswordResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\x12\x14\n\x0cneeds_rehash\x18\x02 \x01(\x08\x12\x10\n\x08new_hash\x18\x03 \x01(\t\"]\n\x11IssueTokenRequest\x12\"\n\x04role\x18\x01 \x01(\x0e\x32\x14.findme.auth.v1.Role\x12\x12\n\nsubject_id\x18\x02 \x01(\x03\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\x03\"R\n\x12IssueTokenResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x12\n\ntoken_type\x18\x02 \x01(\t\x12\x12\n\nexpires_in\x18\x03 \x01(\x03*V\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x11\n\rROLE_ATTENDEE\x10\x01\x12\x12\n\x0eROLE_ORGANIZER\x10\x02\x12\x11\n\rROLE_OPERATOR\x10\x03\x32\xad\x02\n\x0b\x41uthService\x12^\n\x0cHashPassword\x12#.findme.auth.v1.HashPasswordRequest\x1a$.findme.auth.v1.HashPasswordResponse\"\x03\x90\x02\x01\x12\x64\n\x0eVerifyPassword\x12%.findme.auth.v1.VerifyPasswordRequest\x1a&.findme.auth.v1.VerifyPasswordResponse\"\x03\x90\x02\x02\x12X\n\nIssueToken\x12!.findme.auth.v1.IssueTokenRequest\x1a\".findme.auth.v1.IssueTokenResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,7 +38,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['IssueToken']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['IssueToken']._serialized_options = b'\220\002\001'
   _globals['_ROLE']._serialized_start=577
-  _globals['_ROLE']._serialized_end=644
+  _globals['_ROLE']._serialized_end=663
   _globals['_HASHPASSWORDREQUEST']._serialized_start=45
   _globals['_HASHPASSWORDREQUEST']._serialized_end=84
   _globals['_HASHPASSWORDRESPONSE']._serialized_start=86
@@ -53,6 +53,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ISSUETOKENREQUEST']._serialized_end=491
   _globals['_ISSUETOKENRESPONSE']._serialized_start=493
   _globals['_ISSUETOKENRESPONSE']._serialized_end=575
-  _globals['_AUTHSERVICE']._serialized_start=647
-  _globals['_AUTHSERVICE']._serialized_end=948
+  _globals['_AUTHSERVICE']._serialized_start=666
+  _globals['_AUTHSERVICE']._serialized_end=967
 # @@protoc_insertion_point(module_scope)

@@ -11,9 +11,11 @@ class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROLE_UNSPECIFIED: _ClassVar[Role]
     ROLE_ATTENDEE: _ClassVar[Role]
     ROLE_ORGANIZER: _ClassVar[Role]
+    ROLE_OPERATOR: _ClassVar[Role]
 ROLE_UNSPECIFIED: Role
 ROLE_ATTENDEE: Role
 ROLE_ORGANIZER: Role
+ROLE_OPERATOR: Role
 
 class HashPasswordRequest(_message.Message):
     __slots__ = ("password",)

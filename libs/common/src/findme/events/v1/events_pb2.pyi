@@ -45,6 +45,12 @@ class GetOrganizerCredentialsRequest(_message.Message):
     email: str
     def __init__(self, email: _Optional[str] = ...) -> None: ...
 
+class GetOperatorCredentialsRequest(_message.Message):
+    __slots__ = ("email",)
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    email: str
+    def __init__(self, email: _Optional[str] = ...) -> None: ...
+
 class Credentials(_message.Message):
     __slots__ = ("found", "subject_id", "event_id", "password_hash", "account")
     FOUND_FIELD_NUMBER: _ClassVar[int]

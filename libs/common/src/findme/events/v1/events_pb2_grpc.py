@@ -49,6 +49,11 @@ class EventsServiceStub:
                 request_serializer=findme_dot_events_dot_v1_dot_events__pb2.UpdatePasswordHashRequest.SerializeToString,
                 response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.UpdatePasswordHashResponse.FromString,
                 _registered_method=True)
+        self.GetOperatorCredentials = channel.unary_unary(
+                '/findme.events.v1.EventsService/GetOperatorCredentials',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.GetOperatorCredentialsRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.Credentials.FromString,
+                _registered_method=True)
         self.CreateEvent = channel.unary_unary(
                 '/findme.events.v1.EventsService/CreateEvent',
                 request_serializer=findme_dot_events_dot_v1_dot_events__pb2.CreateEventRequest.SerializeToString,
@@ -163,6 +168,13 @@ class EventsServiceServicer:
 
     def UpdateOrganizerPasswordHash(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOperatorCredentials(self, request, context):
+        """Operators are created by the admin CLI (findme-admin), never through this API.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -314,6 +326,11 @@ def add_EventsServiceServicer_to_server(servicer, server):
                     servicer.UpdateOrganizerPasswordHash,
                     request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.UpdatePasswordHashRequest.FromString,
                     response_serializer=findme_dot_events_dot_v1_dot_events__pb2.UpdatePasswordHashResponse.SerializeToString,
+            ),
+            'GetOperatorCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOperatorCredentials,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.GetOperatorCredentialsRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.Credentials.SerializeToString,
             ),
             'CreateEvent': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateEvent,
@@ -492,6 +509,33 @@ class EventsService:
             '/findme.events.v1.EventsService/UpdateOrganizerPasswordHash',
             findme_dot_events_dot_v1_dot_events__pb2.UpdatePasswordHashRequest.SerializeToString,
             findme_dot_events_dot_v1_dot_events__pb2.UpdatePasswordHashResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOperatorCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/GetOperatorCredentials',
+            findme_dot_events_dot_v1_dot_events__pb2.GetOperatorCredentialsRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.Credentials.FromString,
             options,
             channel_credentials,
             insecure,

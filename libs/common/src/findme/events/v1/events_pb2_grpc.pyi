@@ -41,6 +41,8 @@ class EventsServiceStub:
     CreateOrganizer: _grpc.UnaryUnaryMultiCallable[_events_pb2.CreateOrganizerRequest, _events_pb2.CreateOrganizerResponse]
     GetOrganizerCredentials: _grpc.UnaryUnaryMultiCallable[_events_pb2.GetOrganizerCredentialsRequest, _events_pb2.Credentials]
     UpdateOrganizerPasswordHash: _grpc.UnaryUnaryMultiCallable[_events_pb2.UpdatePasswordHashRequest, _events_pb2.UpdatePasswordHashResponse]
+    GetOperatorCredentials: _grpc.UnaryUnaryMultiCallable[_events_pb2.GetOperatorCredentialsRequest, _events_pb2.Credentials]
+    """Operators are created by the admin CLI (findme-admin), never through this API."""
     CreateEvent: _grpc.UnaryUnaryMultiCallable[_events_pb2.CreateEventRequest, _events_pb2.Event]
     GetEventByCode: _grpc.UnaryUnaryMultiCallable[_events_pb2.GetEventByCodeRequest, _events_pb2.GetEventByCodeResponse]
     """Cached lookup; found=false for an unknown code (never NOT_FOUND)."""
@@ -87,6 +89,8 @@ class EventsServiceAsyncStub(EventsServiceStub):
     CreateOrganizer: _aio.UnaryUnaryMultiCallable[_events_pb2.CreateOrganizerRequest, _events_pb2.CreateOrganizerResponse]  # type: ignore[assignment]
     GetOrganizerCredentials: _aio.UnaryUnaryMultiCallable[_events_pb2.GetOrganizerCredentialsRequest, _events_pb2.Credentials]  # type: ignore[assignment]
     UpdateOrganizerPasswordHash: _aio.UnaryUnaryMultiCallable[_events_pb2.UpdatePasswordHashRequest, _events_pb2.UpdatePasswordHashResponse]  # type: ignore[assignment]
+    GetOperatorCredentials: _aio.UnaryUnaryMultiCallable[_events_pb2.GetOperatorCredentialsRequest, _events_pb2.Credentials]  # type: ignore[assignment]
+    """Operators are created by the admin CLI (findme-admin), never through this API."""
     CreateEvent: _aio.UnaryUnaryMultiCallable[_events_pb2.CreateEventRequest, _events_pb2.Event]  # type: ignore[assignment]
     GetEventByCode: _aio.UnaryUnaryMultiCallable[_events_pb2.GetEventByCodeRequest, _events_pb2.GetEventByCodeResponse]  # type: ignore[assignment]
     """Cached lookup; found=false for an unknown code (never NOT_FOUND)."""
@@ -148,6 +152,14 @@ class EventsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _events_pb2.UpdatePasswordHashRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_events_pb2.UpdatePasswordHashResponse, _abc.Awaitable[_events_pb2.UpdatePasswordHashResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetOperatorCredentials(
+        self,
+        request: _events_pb2.GetOperatorCredentialsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_events_pb2.Credentials, _abc.Awaitable[_events_pb2.Credentials]]:
+        """Operators are created by the admin CLI (findme-admin), never through this API."""
 
     @_abc_1.abstractmethod
     def CreateEvent(

@@ -1,7 +1,7 @@
 """Retention covers every face encoding and failed original: faces get the time they
 were found, and failed photos an index by upload time.
 
-Revision ID: 0003_i16
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_i16"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

@@ -8,8 +8,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from findme_auth import key_rotation
-from findme_auth.key_rotation import (
+from findme_auth.tokens import TokenIssuer
+from findme_common import key_rotation
+from findme_common.key_rotation import (
     PRIVATE_KEY_FILE,
     PUBLIC_KEYS_FILE,
     load_or_create_key_dir,
@@ -17,7 +18,6 @@ from findme_auth.key_rotation import (
     rotate,
     rotate_key_dir,
 )
-from findme_auth.tokens import TokenIssuer
 from findme_common.token_keys import split_pem_bundle
 
 

@@ -1,4 +1,5 @@
-"""Rotating the token signing key without logging anyone out.
+"""Rotating the token signing key without logging anyone out (needs the ``tokens``
+extra of findme-common: ``cryptography``).
 
 auth signs with one Ed25519 key; the gateway accepts every public key in its setting
 and picks the one a token names in its ``kid`` header. A rotation is therefore:
@@ -10,10 +11,11 @@ and picks the one a token names in its ``kid`` header. A rotation is therefore:
 4. once the longest token lifetime (``FINDME_AUTH_TOKEN_TTL_SECONDS``) has passed,
    give the gateway the new public key alone.
 
-``python -m findme_auth.key_rotation`` does step 1 and prints the values for steps
-2-4; ``--key-dir`` rotates a key folder instead (``make run`` keeps one in
-``.data/keys``: ``token_ed25519.pem`` for auth, ``token_ed25519.pub.pem`` for the
-gateway, which may hold several public keys one after the other).
+``python -m findme_common.key_rotation`` (or ``findme-admin rotate-token-key``) does
+step 1 and prints the values for steps 2-4; ``--key-dir`` rotates a key folder
+instead (``make run`` keeps one in ``.data/keys``: ``token_ed25519.pem`` for auth,
+``token_ed25519.pub.pem`` for the gateway, which may hold several public keys one
+after the other).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
     load_pem_public_key,
 )
+
 from findme_common.token_keys import key_id, split_pem_bundle
 
 PRIVATE_KEY_FILE = "token_ed25519.pem"
@@ -141,7 +144,7 @@ def _report(rotation: Rotation) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m findme_auth.key_rotation",
+        prog="python -m findme_common.key_rotation",
         description="Make a new token signing key and print the settings that roll it out.",
     )
     source = parser.add_mutually_exclusive_group()

@@ -1,0 +1,1 @@
+"""``findme-admin``: the operators' command line (see ``findme_admin.cli``)."""
