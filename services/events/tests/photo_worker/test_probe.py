@@ -68,8 +68,14 @@ def test_heartbeat_age(tmp_path: Path) -> None:
     assert heartbeat_age(tmp_path / "none") is None
 
 
-def test_the_heartbeat_must_outlast_one_photo() -> None:
+def test_the_heartbeat_must_outlast_one_photo(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="heartbeat_max_age"):
         WorkerSettings(
-            database_url="postgresql://u:p@h/db", analyze_deadline=60, heartbeat_max_age=30
+            database_url="postgresql://u:p@h/db",
+            analyze_deadline=60,
+            heartbeat_max_age=30,
+            heartbeat_file=tmp_path / "beat",
         )
+    # Without a heartbeat file there is nothing to outlast (a long poll is fine).
+    quiet = WorkerSettings(database_url="postgresql://u:p@h/db", idle_poll=600)
+    assert quiet.heartbeat_file is None
