@@ -13,6 +13,7 @@ from findme_events.schemas import (
     EventRecord,
     EventStats,
     FaceBox,
+    MissedPhotoRecord,
     MyPhotosPage,
     Progress,
 )
@@ -70,6 +71,28 @@ def event_stats(record: EventStats) -> events_pb2.EventStats:
         photos=progress(record.photos),
         faces=record.faces,
         matches=record.matches,
+        suggestions=record.suggestions,
+        missed_photos=record.missed_photos,
+    )
+
+
+def suggestions(page: MyPhotosPage) -> events_pb2.ListSuggestionsResponse:
+    return events_pb2.ListSuggestionsResponse(
+        items=[
+            events_pb2.SuggestedPhoto(
+                photo_id=item.photo_id,
+                distance=item.distance,
+                suggested_at=item.detected_at.astimezone(UTC).isoformat(),
+            )
+            for item in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+def missed_photo(record: MissedPhotoRecord) -> events_pb2.MissedPhoto:
+    return events_pb2.MissedPhoto(
+        photo_id=record.photo_id, status=record.status, found=record.found
     )
 
 

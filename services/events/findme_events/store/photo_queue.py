@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from findme_events import matching
-from findme_events.models import Event, Face, Photo
+from findme_events.models import Face, Photo
 from findme_events.schemas import ClaimedPhoto, DetectedFace
 
 
-def _seconds_from_now(seconds: Any) -> ColumnElement[Any]:
+def seconds_from_now(seconds: Any) -> ColumnElement[Any]:
     return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
 
 
@@ -62,19 +62,18 @@ def claim_query(lease: float) -> Update:
         .values(
             status="processing",
             attempts=Photo.attempts + 1,
-            lease_until=_seconds_from_now(lease),
+            lease_until=seconds_from_now(lease),
         )
         .returning(Photo.id, Photo.event_id, Photo.storage_key, Photo.attempts)
     )
 
 
-def hold_query(photo_id: int, attempt: int) -> Select[int, float]:
+def hold_query(photo_id: int, attempt: int) -> Select[int]:
     """The photo, locked, while the claim of ``attempt`` is still current."""
     return (
-        select(Photo.id, Event.match_tolerance)
-        .join(Event, Event.id == Photo.event_id)
+        select(Photo.id)
         .where(Photo.id == photo_id, Photo.status == "processing", Photo.attempts == attempt)
-        .with_for_update(of=Photo)
+        .with_for_update()
     )
 
 
@@ -112,7 +111,8 @@ async def complete(
     if held is None:
         return None
     matches = 0
-    if faces:
+    bounds = await matching.lock_event(conn, photo.event_id) if faces else None
+    if bounds is not None:
         await conn.execute(
             insert(Face),
             [
@@ -129,10 +129,7 @@ async def complete(
             ],
         )
         matches = await matching.match_photo(
-            conn=conn,
-            event_id=photo.event_id,
-            photo_id=photo.id,
-            tolerance=float(held.match_tolerance),
+            conn, event_id=photo.event_id, photo_id=photo.id, bounds=bounds
         )
     await conn.execute(
         update(Photo)
@@ -172,7 +169,7 @@ async def retry_or_fail(
             )
             .values(
                 status=case((give_up, "failed"), else_="pending"),
-                lease_until=case((give_up, None), else_=_seconds_from_now(delay)),
+                lease_until=case((give_up, None), else_=seconds_from_now(delay)),
                 error=reason.value,
             )
             .returning(Photo.status)

@@ -1,5 +1,6 @@
 """The retention job's deletions: matches and selfies older than their event's
-``retention_days``.
+``retention_days``, and with them everything the matching learnt from the person:
+references (their pairs cascade), suggestions, answers and missed-photo flags.
 
 Each statement first narrows by the shortest retention of any event, a plain range
 on the time index (ix_matches_detected_at, ix_selfies_created_at), then applies
@@ -15,7 +16,16 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
-from findme_events.models import Attendee, Event, Match, Selfie
+from findme_events.models import (
+    Attendee,
+    Event,
+    FaceAnswer,
+    FaceReference,
+    Match,
+    MissedPhoto,
+    Selfie,
+    Suggestion,
+)
 
 
 def shortest_retention_query() -> Select[Any]:
@@ -26,9 +36,7 @@ def _days_ago(days: Any) -> Any:
     return func.now() - func.make_interval(0, 0, 0, days)
 
 
-def _purge_query(
-    table: type[Match] | type[Selfie], stamp: InstrumentedAttribute[Any], shortest: int
-) -> Delete:
+def _purge_query(table: Any, stamp: InstrumentedAttribute[Any], shortest: int) -> Delete:
     return sql_delete(table).where(
         stamp < _days_ago(shortest),
         Attendee.id == table.attendee_id,
@@ -45,11 +53,27 @@ def purge_selfies_query(shortest: int) -> Delete:
     return _purge_query(Selfie, Selfie.created_at, shortest)
 
 
-async def purge(*, conn: AsyncConnection) -> tuple[int, int]:
-    """Delete expired matches and selfies; (matches, selfies) removed."""
+# What the matching learnt from a person: kept no longer than their selfie.
+LEARNT: dict[str, Any] = {
+    "references": FaceReference,
+    "suggestions": Suggestion,
+    "answers": FaceAnswer,
+    "missed_photos": MissedPhoto,
+}
+
+
+def purge_learnt_query(table: Any, shortest: int) -> Delete:
+    return _purge_query(table, table.created_at, shortest)
+
+
+async def purge(*, conn: AsyncConnection) -> dict[str, int]:
+    """Delete expired rows; how many of each kind were removed."""
     shortest = int((await conn.execute(shortest_retention_query())).scalar_one())
     if shortest <= 0:
-        return 0, 0
+        return {}
     matches = await conn.execute(purge_matches_query(shortest))
     selfies = await conn.execute(purge_selfies_query(shortest))
-    return int(matches.rowcount), int(selfies.rowcount)
+    removed = {"matches": int(matches.rowcount), "selfies": int(selfies.rowcount)}
+    for name, table in LEARNT.items():
+        removed[name] = int((await conn.execute(purge_learnt_query(table, shortest))).rowcount)
+    return removed
