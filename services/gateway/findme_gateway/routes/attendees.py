@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 
 from findme_gateway.deps import (
     BackendsDep,
@@ -67,9 +67,13 @@ async def upload_selfie(
     backends: BackendsDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The selfie: JPEG, PNG, WebP or HEIC.")],
+    add: Annotated[
+        bool,
+        Form(description="Keep your other selfies (up to 3), instead of replacing them."),
+    ] = False,
 ) -> SelfieOut:
     image = await read_image(file, settings.max_upload_bytes)
     saved = await selfies.upload_selfie(
-        backends=backends, attendee_id=attendee.subject_id, image=image
+        backends=backends, attendee_id=attendee.subject_id, image=image, add=add
     )
     return selfie_out(saved)

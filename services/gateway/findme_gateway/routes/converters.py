@@ -46,6 +46,7 @@ def selfie_out(saved: SavedSelfie) -> SelfieOut:
         face=FaceBoxOut(top=saved.top, right=saved.right, bottom=saved.bottom, left=saved.left),
         stored_bytes=saved.stored_bytes,
         matches=saved.matches,
+        selfies=saved.selfies,
     )
 
 
