@@ -228,6 +228,8 @@ def claims_query(photos: Any) -> Select[Any]:
         FaceAnswer.attendee_id == claim.c.attendee_id,
         FaceAnswer.face_id == claim.c.face_id,
         FaceAnswer.answer == "not_me",
+        # Implied by the face; lets the planner read only these photos' answers.
+        FaceAnswer.photo_id == any_(photos),
     )
     return (
         select(
@@ -273,9 +275,13 @@ def best_query(photos: Any, bounds: Bounds) -> Select[Any]:
     )
     # CASE decides in order: the lookalike probe runs only for faces in the maybe band.
     tier = case((sure, SURE), (maybe, MAYBE)).label("tier")
-    tiered = select(
-        ranked.c.attendee_id, ranked.c.photo_id, ranked.c.face_id, ranked.c.distance, tier
-    ).subquery("tiered")
+    # Materialized: each row's tier (and lookalike probe) is computed once, not again
+    # for the sort.
+    tiered = (
+        select(ranked.c.attendee_id, ranked.c.photo_id, ranked.c.face_id, ranked.c.distance, tier)
+        .cte("tiered")
+        .prefix_with("MATERIALIZED")
+    )
     return (
         select(tiered)
         .where(tiered.c.tier.is_not(None))

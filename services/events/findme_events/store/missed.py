@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from findme_common.refusals import Reason, Refusal
-from sqlalchemy import Select, Update, exists, func, insert, or_, select, update
+from sqlalchemy import Select, Update, case, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -97,16 +97,30 @@ async def flag_of(
 # -- the queue -------------------------------------------------------------------------
 
 
+def release_query(max_attempts: int) -> Update:
+    """Flags whose claim expired (their worker died): pending again, or failed once
+    every attempt expired."""
+    out_of_attempts = MissedPhoto.attempts >= max_attempts
+    return (
+        update(MissedPhoto)
+        .where(MissedPhoto.status == "processing", MissedPhoto.lease_until < func.now())
+        .values(
+            status=case((out_of_attempts, "failed"), else_="pending"),
+            error=case(
+                (out_of_attempts, Reason.PROCESSING_TIMED_OUT.value), else_=MissedPhoto.error
+            ),
+            lease_until=None,
+        )
+    )
+
+
 def claim_query(lease: float) -> Update:
-    """The oldest pending flag, or one whose claim expired (its worker died)."""
+    """The oldest pending flag."""
     next_flag = (
         select(MissedPhoto.id)
         .where(
-            or_(
-                (MissedPhoto.status == "pending")
-                & or_(MissedPhoto.lease_until.is_(None), MissedPhoto.lease_until <= func.now()),
-                (MissedPhoto.status == "processing") & (MissedPhoto.lease_until < func.now()),
-            )
+            MissedPhoto.status == "pending",
+            or_(MissedPhoto.lease_until.is_(None), MissedPhoto.lease_until <= func.now()),
         )
         .order_by(MissedPhoto.id)
         .limit(1)
@@ -131,21 +145,8 @@ def claim_query(lease: float) -> Update:
     )
 
 
-def expire_query(max_attempts: int) -> Update:
-    """Flags whose every claim expired: failed."""
-    return (
-        update(MissedPhoto)
-        .where(
-            MissedPhoto.status == "processing",
-            MissedPhoto.lease_until < func.now(),
-            MissedPhoto.attempts >= max_attempts,
-        )
-        .values(status="failed", lease_until=None, error=Reason.PROCESSING_TIMED_OUT.value)
-    )
-
-
 async def claim(*, conn: AsyncConnection, lease: float, max_attempts: int) -> ClaimedFlag | None:
-    await conn.execute(expire_query(max_attempts))
+    await conn.execute(release_query(max_attempts))
     row = (await conn.execute(claim_query(lease))).one_or_none()
     if row is None:
         return None
