@@ -38,6 +38,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -64,6 +65,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from findme_events.models import (
+    ENCODING_DIMENSIONS,
     Event,
     Face,
     FaceAnswer,
@@ -119,15 +121,16 @@ async def lock_event(conn: AsyncConnection, event_id: int) -> Bounds | None:
 # -- pairs -----------------------------------------------------------------------------
 
 
-def reference_pairs_query(*, reference_id: int, bound: float) -> Select[Any]:
-    """Every face of the reference's event within ``bound`` of it."""
-    distance = Face.encoding.l2_distance(FaceReference.encoding)
-    return (
-        select(FaceReference.id, Face.id, FaceReference.attendee_id, Face.photo_id, distance)
-        .select_from(FaceReference)
-        .join(Face, Face.event_id == FaceReference.event_id)
-        .where(FaceReference.id == reference_id, distance <= bound)
-    )
+def reference_pairs_query(
+    *, reference_id: int, attendee_id: int, event_id: int, encoding: list[float], bound: float
+) -> Select[Any]:
+    """Every face of the event within ``bound`` of the reference's ``encoding`` (bound
+    as a constant: one distance per face, as cheap as the bare scan)."""
+    probe = bindparam("probe", encoding, type_=Vector(ENCODING_DIMENSIONS))
+    distance = Face.encoding.l2_distance(probe)
+    return select(
+        literal(reference_id), Face.id, literal(attendee_id), Face.photo_id, distance
+    ).where(Face.event_id == event_id, distance <= bound)
 
 
 async def add_reference(
@@ -157,12 +160,20 @@ async def add_reference(
         statement = pg_insert(FaceReference).values(
             attendee_id=attendee_id, event_id=event_id, selfie_id=selfie_id, encoding=encoding
         )
-    reference_id = (await conn.execute(statement.returning(FaceReference.id))).scalar()
-    if reference_id is None:
+    row = (
+        await conn.execute(statement.returning(FaceReference.id, FaceReference.encoding))
+    ).one_or_none()
+    if row is None:
         return None
-    pairs = reference_pairs_query(reference_id=reference_id, bound=bounds.maybe)
+    pairs = reference_pairs_query(
+        reference_id=row.id,
+        attendee_id=attendee_id,
+        event_id=event_id,
+        encoding=[float(v) for v in row.encoding],
+        bound=bounds.maybe,
+    )
     await conn.execute(insert(NearbyFace).from_select(PAIR_COLUMNS, pairs))
-    return int(reference_id)
+    return int(row.id)
 
 
 def photo_pairs_query(*, event_id: int, photo_id: int, bound: float) -> Select[Any]:

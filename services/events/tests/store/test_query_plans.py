@@ -135,7 +135,14 @@ async def test_photo_queries_use_indexes(engine: AsyncEngine, organizer_id: int)
                 conn, matching.photo_pairs_query(event_id=ids.event, photo_id=ids.photo, bound=0.55)
             ),
             "pair_reference": await plan(
-                conn, matching.reference_pairs_query(reference_id=ids.reference, bound=0.55)
+                conn,
+                matching.reference_pairs_query(
+                    reference_id=ids.reference,
+                    attendee_id=ids.attendee,
+                    event_id=ids.event,
+                    encoding=[0.2] * 128,
+                    bound=0.55,
+                ),
             ),
             "attendee_photos": await plan(conn, matching.attendee_photos_query(ids.attendee)),
             "settle": await plan(
