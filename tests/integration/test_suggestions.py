@@ -19,7 +19,14 @@ from typing import Any
 import httpx
 from findme_devstack import faces
 
-from .test_photos import my_photo_ids, register, upload_photos, upload_selfie, wait_processed
+from .test_photos import (
+    all_items,
+    my_photo_ids,
+    register,
+    upload_photos,
+    upload_selfie,
+    wait_processed,
+)
 
 Organizer = Any
 
@@ -31,20 +38,9 @@ LOOKALIKE = "selfies/obama3.jpg"  # a suggestion the attendee says is not them
 
 
 def suggested_ids(client: httpx.Client, headers: dict[str, str]) -> set[int]:
-    ids: set[int] = set()
-    cursor = ""
-    while True:
-        reply = client.get("/api/me/suggestions", headers=headers, params={"cursor": cursor})
-        assert reply.status_code == 200, reply.text
-        page = reply.json()
-        for item in page["items"]:
-            assert item["url"] == f"/api/photos/{item['photo_id']}/display"
-            assert item["thumbnail_url"] == f"/api/photos/{item['photo_id']}/thumbnail"
-            assert 0.30 < item["distance"] <= 0.55
-        ids |= {item["photo_id"] for item in page["items"]}
-        if not page["next_cursor"]:
-            return ids
-        cursor = page["next_cursor"]
+    items = all_items(client, headers, "/api/me/suggestions")
+    assert all(0.30 < item["distance"] <= 0.55 for item in items)
+    return {item["photo_id"] for item in items}
 
 
 def answer(client: httpx.Client, headers: dict[str, str], photo_id: int, value: str) -> int:

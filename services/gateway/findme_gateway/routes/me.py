@@ -12,7 +12,7 @@ from findme_common.refusals import Reason
 
 from findme_gateway.deps import BackendsDep, CurrentAttendee
 from findme_gateway.errors import ApiError
-from findme_gateway.routes.converters import photo_urls
+from findme_gateway.routes.converters import photo_links
 from findme_gateway.schemas import (
     AnswerIn,
     MissedIn,
@@ -45,18 +45,15 @@ async def my_photos(
         events_pb2.ListMyPhotosRequest(attendee_id=attendee.subject_id, cursor=cursor),
         timeout=backends.deadlines.cheap,
     )
-    items = []
-    for item in page.items:
-        url, thumbnail_url = photo_urls(item.photo_id)
-        items.append(
-            MyPhotoOut(
-                photo_id=item.photo_id,
-                url=url,
-                thumbnail_url=thumbnail_url,
-                distance=item.distance,
-                detected_at=datetime.fromisoformat(item.detected_at),
-            )
+    items = [
+        MyPhotoOut(
+            photo_id=item.photo_id,
+            **photo_links(item.photo_id),
+            distance=item.distance,
+            detected_at=datetime.fromisoformat(item.detected_at),
         )
+        for item in page.items
+    ]
     return MyPhotosOut(items=items, next_cursor=page.next_cursor or None)
 
 
@@ -84,17 +81,10 @@ async def my_suggestions(
         events_pb2.ListSuggestionsRequest(attendee_id=attendee.subject_id, cursor=_cursor(cursor)),
         timeout=backends.deadlines.cheap,
     )
-    items = []
-    for item in page.items:
-        url, thumbnail_url = photo_urls(item.photo_id)
-        items.append(
-            SuggestionOut(
-                photo_id=item.photo_id,
-                url=url,
-                thumbnail_url=thumbnail_url,
-                distance=item.distance,
-            )
-        )
+    items = [
+        SuggestionOut(photo_id=item.photo_id, **photo_links(item.photo_id), distance=item.distance)
+        for item in page.items
+    ]
     return SuggestionsOut(items=items, next_cursor=page.next_cursor or None)
 
 
