@@ -33,6 +33,7 @@ in which selfies, photos and answers arrive.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     CompoundSelect,
+    Double,
     Select,
     and_,
     any_,
@@ -62,7 +64,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from findme_events.models import (
     ENCODING_DIMENSIONS,
@@ -202,11 +204,6 @@ async def pair_photo(
 # -- tiers -----------------------------------------------------------------------------
 
 
-def photos_param(photo_ids: Iterable[int]) -> Any:
-    """The photos a derivation covers, bound once as a bigint[]."""
-    return bindparam("photos", sorted(set(photo_ids)), type_=PhotoIds)
-
-
 def attendee_photos_query(attendee_id: int) -> CompoundSelect[int]:
     """Photos where the attendee's tiers may change when their references or answers
     do: near one of their references, answered, matched or suggested."""
@@ -254,10 +251,10 @@ def claims_query(photos: Any) -> Select[Any]:
     )
 
 
-def best_query(photos: Any, bounds: Bounds) -> Select[Any]:
+def best_query(photos: Any, tolerance: Any, maybe: Any) -> Select[Any]:
     """Per (attendee, photo) of the photos: the best face and its tier (SURE or MAYBE)."""
     claims = claims_query(photos).cte("claims")
-    within = claims.c.distance <= bounds.tolerance
+    within = claims.c.distance <= tolerance
     ranked = select(
         claims,
         func.min(claims.c.distance)
@@ -275,12 +272,12 @@ def best_query(photos: Any, bounds: Bounds) -> Select[Any]:
         face.encoding.l2_distance(rejected_face.encoding) < ranked.c.distance,
     )
     sure = and_(
-        ranked.c.distance <= bounds.tolerance,
+        ranked.c.distance <= tolerance,
         or_(ranked.c.distance <= ranked.c.closest, ranked.c.distance <= SAME_PERSON_DISTANCE),
     )
     maybe = and_(
-        ranked.c.distance > bounds.tolerance,
-        ranked.c.distance <= bounds.maybe,
+        ranked.c.distance > tolerance,
+        ranked.c.distance <= maybe,
         ranked.c.claimants == 0,
         ~lookalike,
     )
@@ -337,12 +334,13 @@ def _rewrite(
     return drop, upsert.returning(table.id).cte(f"put_{table.__tablename__}")
 
 
-def settle_query(photo_ids: Iterable[int], bounds: Bounds) -> Select[Any]:
-    """One statement: the photos' matches and suggestions rewritten to their tiers.
-    (Data-modifying CTEs see one snapshot; the rows they delete and the rows they
-    write are disjoint.)"""
-    photos = photos_param(photo_ids)
-    best = best_query(photos, bounds).cte("best")
+@functools.cache
+def _settle_statement() -> Select[Any]:
+    """The settle statement, built once: its photos and bounds are parameters."""
+    photos = bindparam("photos", type_=PhotoIds)
+    tolerance: BindParameter[float] = bindparam("tolerance", type_=Double())
+    maybe: BindParameter[float] = bindparam("maybe", type_=Double())
+    best = best_query(photos, tolerance, maybe).cte("best")
     statements = [
         *_rewrite(Match, best, SURE, photos),
         *_rewrite(Suggestion, best, MAYBE, photos),
@@ -353,13 +351,29 @@ def settle_query(photo_ids: Iterable[int], bounds: Bounds) -> Select[Any]:
     return select(changed.label("changed")).add_cte(*statements)
 
 
+def _settle_parameters(photo_ids: Iterable[int], bounds: Bounds) -> dict[str, Any]:
+    return {
+        "photos": sorted(set(photo_ids)),
+        "tolerance": bounds.tolerance,
+        "maybe": bounds.maybe,
+    }
+
+
+def settle_query(photo_ids: Iterable[int], bounds: Bounds) -> Select[Any]:
+    """One statement: the photos' matches and suggestions rewritten to their tiers.
+    (Data-modifying CTEs see one snapshot; the rows they delete and the rows they
+    write are disjoint.) Built once; this copy carries its parameters."""
+    return _settle_statement().params(_settle_parameters(photo_ids, bounds))
+
+
 async def settle(conn: AsyncConnection, *, photo_ids: Iterable[int], bounds: Bounds) -> int:
     """Re-derive the matches and suggestions of these photos, for every attendee;
     the number of rows deleted, inserted or changed. Hold the event's lock."""
     photos = set(photo_ids)
     if not photos:
         return 0
-    return int((await conn.execute(settle_query(photos, bounds))).scalar_one())
+    result = await conn.execute(_settle_statement(), _settle_parameters(photos, bounds))
+    return int(result.scalar_one())
 
 
 @asynccontextmanager
