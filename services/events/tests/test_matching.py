@@ -234,6 +234,13 @@ async def test_beyond_the_tolerance_a_face_is_a_suggestion_and_answers_teach(
     # "Not me" on a sure match.
     await suggestions.reject_match(resources, attendee_id=ann, photo_id=sure)
     assert await tiers_of(engine, ann) == ({one, two}, set())
+    # A face confirmed, then rejected, stops standing for her: the photo beside it
+    # goes; the photo's other face (0.5) is a suggestion again.
+    await suggestions.reject_match(resources, attendee_id=ann, photo_id=one)
+    assert await tiers_of(engine, ann) == (set(), {one})
+    assert (
+        await count(engine, "SELECT count(*) FROM face_references WHERE face_id IS NOT NULL") == 0
+    )
     for refused, call in (
         (
             "suggestion_not_found",

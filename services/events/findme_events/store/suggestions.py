@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -73,3 +73,12 @@ async def confirmed_references(*, conn: AsyncConnection, attendee_id: int) -> in
         FaceReference.attendee_id == attendee_id, FaceReference.face_id.is_not(None)
     )
     return int((await conn.execute(query)).scalar_one())
+
+
+async def forget_confirmed(*, conn: AsyncConnection, attendee_id: int, face_id: int) -> None:
+    """The face is no longer one of the attendee's references (its pairs cascade)."""
+    await conn.execute(
+        delete(FaceReference).where(
+            FaceReference.attendee_id == attendee_id, FaceReference.face_id == face_id
+        )
+    )

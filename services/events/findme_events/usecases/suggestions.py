@@ -51,14 +51,14 @@ async def _answer(
         await suggestions.record_answer(
             conn=conn, attendee_id=attendee_id, face_id=face_id, photo_id=photo_id, answer=answer
         )
-        confirmed = (
-            await suggestions.confirmed_references(conn=conn, attendee_id=attendee_id)
-            if answer == "me"
-            else None
-        )
+        if answer == "not_me":
+            # A face confirmed before and rejected now stops standing for them.
+            await suggestions.forget_confirmed(conn=conn, attendee_id=attendee_id, face_id=face_id)
+            return True
+        confirmed = await suggestions.confirmed_references(conn=conn, attendee_id=attendee_id)
         # Beyond the cap the answer still makes the face a match (a confirmed face is
         # at distance 0); it just does not widen the search any further.
-        if confirmed is not None and confirmed < r.settings.max_confirmed_references:
+        if confirmed < r.settings.max_confirmed_references:
             await matching.add_reference(
                 conn, attendee_id=attendee_id, event_id=event_id, bounds=bounds, face_id=face_id
             )
