@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from findme_common.refusals import Reason, Refusal
-from sqlalchemy import Select, Update, case, exists, func, insert, or_, select, update
+from sqlalchemy import Select, Update, case, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from findme_events import matching
 from findme_events.models import Face, Match, MissedPhoto, Photo, Suggestion
 from findme_events.schemas import ClaimedFlag, DetectedFace, FaceBox, MissedPhotoRecord
-from findme_events.store.photo_queue import seconds_from_now
+from findme_events.store.photo_queue import seconds_from_now, store_faces
 
 # A detection overlapping a stored face this much (intersection over union) is that
 # face found again, not a new one.
@@ -193,21 +193,7 @@ async def complete(
     ]
     new = [f for f in faces if all(overlap(f.box, old) < SAME_FACE_OVERLAP for old in stored)]
     if new:
-        await conn.execute(
-            insert(Face),
-            [
-                {
-                    "photo_id": flag.photo_id,
-                    "event_id": flag.event_id,
-                    "top": face.box.top,
-                    "right": face.box.right,
-                    "bottom": face.box.bottom,
-                    "left": face.box.left,
-                    "encoding": face.encoding,
-                }
-                for face in new
-            ],
-        )
+        await store_faces(conn=conn, photo_id=flag.photo_id, event_id=flag.event_id, faces=new)
         await matching.match_photo(
             conn, event_id=flag.event_id, photo_id=flag.photo_id, bounds=bounds
         )

@@ -92,6 +92,26 @@ async def claim(*, conn: AsyncConnection, lease: float) -> ClaimedPhoto | None:
     )
 
 
+async def store_faces(
+    *, conn: AsyncConnection, photo_id: int, event_id: int, faces: Sequence[DetectedFace]
+) -> None:
+    await conn.execute(
+        insert(Face),
+        [
+            {
+                "photo_id": photo_id,
+                "event_id": event_id,
+                "top": face.box.top,
+                "right": face.box.right,
+                "bottom": face.box.bottom,
+                "left": face.box.left,
+                "encoding": face.encoding,
+            }
+            for face in faces
+        ],
+    )
+
+
 async def complete(
     *,
     conn: AsyncConnection,
@@ -113,21 +133,7 @@ async def complete(
     matches = 0
     bounds = await matching.lock_event(conn, photo.event_id) if faces else None
     if bounds is not None:
-        await conn.execute(
-            insert(Face),
-            [
-                {
-                    "photo_id": photo.id,
-                    "event_id": photo.event_id,
-                    "top": face.box.top,
-                    "right": face.box.right,
-                    "bottom": face.box.bottom,
-                    "left": face.box.left,
-                    "encoding": face.encoding,
-                }
-                for face in faces
-            ],
-        )
+        await store_faces(conn=conn, photo_id=photo.id, event_id=photo.event_id, faces=faces)
         matches = await matching.match_photo(
             conn, event_id=photo.event_id, photo_id=photo.id, bounds=bounds
         )
