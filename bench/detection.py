@@ -13,6 +13,12 @@ also runs on "camera-sized" copies enlarged 4x (2000 px, faces 150-360 px, the s
 share of the frame): there the detection copy is smaller than the photo and
 ``photo_detect_max_side`` decides how many pixels a face keeps. ms/photo is the whole
 job (it includes one ~65 ms encoding per face found), best of the repeats.
+
+Last, "you missed me here": the closer look (``pipelines.look_closer``: a 2000 px
+copy in overlapping tiles at upsample 2) against the first pass, on the same photos
+and on "far away" copies (each photo at its own size in a 3000 x 2250 frame, so its
+37-45 px faces are ~20 px in the 1600 px copy the first pass sees), with the ratio of
+their times in the same run.
 """
 
 from __future__ import annotations
@@ -67,7 +73,11 @@ class Tally:
         )
 
 
-def load_photos(faces_dir: Path, scale: int = 1) -> list[Photo]:
+FAR_FRAME = (3000, 2250)
+
+
+def load_photos(faces_dir: Path, scale: int = 1, *, far: bool = False) -> list[Photo]:
+    """The drawn photos, enlarged ``scale`` times or (``far``) set in a big frame."""
     folder = faces_dir / "detection"
     photos = []
     for entry in ET.parse(folder / "boxes.xml").getroot().iter("image"):
@@ -89,7 +99,16 @@ def load_photos(faces_dir: Path, scale: int = 1) -> list[Photo]:
             out = io.BytesIO()
             big.save(out, "JPEG", quality=92)
             data = out.getvalue()
-        photos.append(Photo(name, data, image.width * scale, truth))
+        width = image.width * scale
+        if far:
+            frame = Image.new("RGB", FAR_FRAME, (90, 90, 90))
+            x, y = (FAR_FRAME[0] - image.width) // 2, (FAR_FRAME[1] - image.height) // 2
+            frame.paste(image.convert("RGB"), (x, y))
+            out = io.BytesIO()
+            frame.save(out, "JPEG", quality=92)
+            data, width = out.getvalue(), FAR_FRAME[0]
+            truth = [(a + x, b + y, c + x, d + y) for a, b, c, d in truth]
+        photos.append(Photo(name, data, width, truth))
     return photos
 
 
@@ -119,12 +138,16 @@ def tally(truth: list[Rect], found: list[Rect]) -> Tally:
     return Tally(hits, len(found) - hits, len(truth) - hits)
 
 
-def run_photo(photo: Photo, settings: SelfieSettings, repeats: int) -> tuple[Tally, float]:
-    """The tally and the best wall time of AnalyzePhoto's job on one photo."""
+def run_photo(
+    photo: Photo, settings: SelfieSettings, repeats: int, closer: bool = False
+) -> tuple[Tally, float]:
+    """The tally and the best wall time of AnalyzePhoto's job (or LookCloser's) on
+    one photo."""
     best = float("inf")
+    job = pipelines.look_closer if closer else pipelines.analyze_photo
     for _ in range(repeats):
         started = time.perf_counter()
-        result = pipelines.analyze_photo(photo.data, settings)
+        result = job(photo.data, settings)
         best = min(best, time.perf_counter() - started)
     back = photo.width / result.display_width  # boxes come in display coordinates
     found = [
@@ -135,11 +158,15 @@ def run_photo(photo: Photo, settings: SelfieSettings, repeats: int) -> tuple[Tal
 
 
 def run_setting(
-    photos: list[Photo], settings: SelfieSettings, repeats: int, per_image: bool
+    photos: list[Photo],
+    settings: SelfieSettings,
+    repeats: int,
+    per_image: bool,
+    closer: bool = False,
 ) -> tuple[Tally, float]:
     total, seconds = Tally(0, 0, 0), 0.0
     for photo in photos:
-        counts, took = run_photo(photo, settings, repeats)
+        counts, took = run_photo(photo, settings, repeats, closer)
         total, seconds = total + counts, seconds + took
         if per_image:
             print(
@@ -200,6 +227,27 @@ def main() -> None:
             f"| {max_side}{mark} | {upsample} | {small.recall:.3f} | {small.precision:.3f} "
             f"| {small_ms * 1000:.0f} | {big.recall:.3f} | {big.precision:.3f} "
             f"| {big_ms * 1000:.0f} |"
+        )
+    print()
+    print(
+        f"You missed me here: closer look ({default.closer_look_max_side} px, tiles of "
+        f"{default.closer_look_tile_side} px, upsample {default.closer_look_upsample}) "
+        "vs the first pass"
+    )
+    print()
+    print(
+        "| photos | first pass recall / precision | ms/photo | closer look recall / precision "
+        "| ms/photo | time ratio |"
+    )
+    print("|---|---|---|---|---|---|")
+    far = load_photos(args.faces, far=True)
+    for label, photos in (("native", native), (f"{CAMERA_SCALE}x", camera), ("far away", far)):
+        first, first_ms = run_setting(photos, default, repeats, per_image=False)
+        look, look_ms = run_setting(photos, default, repeats, per_image=False, closer=True)
+        print(
+            f"| {label} | {first.recall:.3f} / {first.precision:.3f} | {first_ms * 1000:.0f} "
+            f"| {look.recall:.3f} / {look.precision:.3f} | {look_ms * 1000:.0f} "
+            f"| {look_ms / first_ms:.1f} |"
         )
 
 

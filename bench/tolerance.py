@@ -30,6 +30,8 @@ import numpy as np
 from findme_selfie import pipelines
 from findme_selfie.config import SelfieSettings
 
+from bench import tiers
+
 FACES = Path(__file__).resolve().parents[2] / "shared" / "faces"
 
 # Labelled single-face files (faces README): file -> person.
@@ -221,6 +223,8 @@ def main() -> None:
     faces = load_encodings(args.faces, settings)
     same, different = pair_distances(faces)
     print_report(faces, same, different)
+    print()
+    tiers.print_report([tiers.Encoding(person=face.person, vector=face.encoding) for face in faces])
 
 
 if __name__ == "__main__":

@@ -110,7 +110,7 @@ def test_events_queue_requeue_rematch_retention_and_purge(
     assert admin(stack, "requeue-failed", str(event_id)) == {"requeued": 1}
     # Back in the queue, the worker is woken, and the same image fails again.
     wait_progress(client, organizer, event_id, done=1, failed=1, pending=0)
-    assert admin(stack, "rematch", str(event_id)) == {"selfies": 1, "matches": 1}
+    assert admin(stack, "rematch", str(event_id)) == {"references": 1, "matches": 1}
     retention = admin(stack, "retention")
     # Nothing here is old enough.
     assert retention == {"matches": 0, "selfies": 0, "faces": 0, "failed_photos": 0}

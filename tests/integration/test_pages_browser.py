@@ -9,10 +9,12 @@ Screenshots of both pages at phone and desktop widths land in /tmp/findme-pages-
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from findme_devstack import faces
 from findme_devstack.stack import Stack
@@ -280,3 +282,73 @@ def test_per_file_refusal_invite_and_deletions(
     expect(organizer.locator("#session-status")).to_contain_text("deleted")
     expect(organizer.locator("#event")).to_be_hidden()
     expect(organizer.locator("#event-list li")).to_have_count(0)
+
+
+def test_is_this_you_not_me_and_missing_a_photo(
+    stack: Stack, browser: Browser, tabs: list[Tab], faces_dir: Path
+) -> None:
+    """The maybe tier on the attendee page (the faces and distances of
+    test_suggestions.py): answers move photos between "Is this you?" and "Your
+    photos"; "Not me" in the viewer; "Missing a photo?" asks for a closer look."""
+    names = ["selfies/obama.jpg", "variants/obama_partial_face.jpg", "selfies/obama3.jpg"]
+    with httpx.Client(base_url=stack.url, timeout=60) as http:
+        token = http.post(
+            "/api/organizers",
+            json={"email": f"org-{uuid.uuid4().hex[:8]}@example.com", "password": "org pass 12"},
+        ).json()["access_token"]
+        organizer = {"Authorization": f"Bearer {token}"}
+        event = http.post(
+            "/api/events", json={"name": "Strict", "match_tolerance": 0.3}, headers=organizer
+        ).json()
+        joined = http.post(
+            "/api/register-with-event-code",
+            json={"event_code": event["code"], "username": "obama", "password": "obama pass 1"},
+        ).json()
+        me = {"Authorization": f"Bearer {joined['access_token']}"}
+        selfie = (faces_dir / "selfies/obama2.jpg").read_bytes()
+        assert http.post("/api/upload-selfie", headers=me, files={"file": selfie}).is_success
+        files = [("files", (n, (faces_dir / n).read_bytes())) for n in [*names, faces.NO_FACE]]
+        added = http.post(f"/api/events/{event['id']}/photos", headers=organizer, files=files)
+        photo = dict(
+            zip([*names, "coffee"], [p["id"] for p in added.json()["photos"]], strict=True)
+        )
+        while http.get(f"/api/events/{event['id']}/progress", headers=organizer).json()["done"] < 4:
+            time.sleep(0.3)
+
+    attendee = open_tab(tabs, browser, stack.url, PHONE)
+    field(attendee, "Event code").fill(event["code"])
+    field(attendee, "Username").fill("obama")
+    field(attendee, "Password").fill("obama pass 1")
+    attendee.get_by_role("button", name="Log in").click()
+    strip = attendee.locator("#maybe-strip li")
+    expect(strip).to_have_count(3)
+    expect(attendee.locator("#photos-status")).to_contain_text("No photos of you yet")
+    tabs[-1].screenshot("is-this-you")
+
+    def card(name: str) -> Locator:
+        return attendee.locator(f'#maybe-strip li[data-photo="{photo[name]}"]')
+
+    card(names[0]).get_by_role("button", name="That's me").click()
+    expect(attendee.locator("#maybe-status")).to_contain_text("Added to your photos.")
+    # The confirmed face brings the partial face with it (0.25 from it).
+    expect(attendee.locator("#photo-grid li")).to_have_count(2)
+    expect(strip).to_have_count(1)
+    card(names[2]).get_by_role("button", name="Not me").click()
+    expect(attendee.locator("#maybe")).to_be_hidden()
+
+    attendee.locator("#photo-grid button").first.click()
+    expect(attendee.locator("#viewer")).to_be_visible()
+    attendee.get_by_role("button", name="Not me").click()
+    expect(attendee.locator("#viewer")).to_be_hidden()
+    expect(attendee.locator("#photo-grid li")).to_have_count(1)
+
+    attendee.locator("#missing summary").click()
+    field(attendee, "Photo number").fill("999999999")
+    attendee.get_by_role("button", name="Look for me again").click()
+    expect(attendee.locator("#missing-status")).to_have_text("That photo is no longer available.")
+    field(attendee, "Photo number").fill(str(photo["coffee"]))
+    attendee.get_by_role("button", name="Look for me again").click()
+    expect(attendee.locator("#missing-status")).to_have_text(
+        "We looked closer and did not find you in that photo.", timeout=60_000
+    )
+    tabs[-1].screenshot("missing-a-photo")

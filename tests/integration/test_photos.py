@@ -61,22 +61,27 @@ def wait_processed(
         time.sleep(0.3)
 
 
-def my_photo_ids(client: httpx.Client, headers: dict[str, str]) -> list[int]:
-    ids: list[int] = []
+def all_items(client: httpx.Client, headers: dict[str, str], path: str) -> list[dict[str, Any]]:
+    """Every item of a paginated photo list, page after page; their links checked."""
+    items: list[dict[str, Any]] = []
     cursor = ""
     while True:
-        reply = client.get("/api/me/photos", headers=headers, params={"cursor": cursor})
+        reply = client.get(path, headers=headers, params={"cursor": cursor})
         assert reply.status_code == 200, reply.text
         page = reply.json()
         for item in page["items"]:
             assert item["url"] == f"/api/photos/{item['photo_id']}/display"
             assert item["thumbnail_url"] == f"/api/photos/{item['photo_id']}/thumbnail"
-            assert 0 <= item["distance"] <= 0.6
-            assert item["detected_at"]
-        ids += [item["photo_id"] for item in page["items"]]
+        items += page["items"]
         if not page["next_cursor"]:
-            return ids
+            return items
         cursor = page["next_cursor"]
+
+
+def my_photo_ids(client: httpx.Client, headers: dict[str, str]) -> list[int]:
+    items = all_items(client, headers, "/api/me/photos")
+    assert all(0 <= item["distance"] <= 0.6 and item["detected_at"] for item in items)
+    return [item["photo_id"] for item in items]
 
 
 def upload_photos(

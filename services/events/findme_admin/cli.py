@@ -148,11 +148,11 @@ async def requeue_failed(r: Resources, args: argparse.Namespace) -> None:
 
 
 async def rematch(r: Resources, args: argparse.Namespace) -> None:
-    selfie_count, matches = await operations.rematch(r, event_id=args.event_id)
+    references, matches = await operations.rematch(r, event_id=args.event_id)
     _print(
         args,
-        {"selfies": selfie_count, "matches": matches},
-        [f"{selfie_count} selfies matched again: {matches} matches"],
+        {"references": references, "matches": matches},
+        [f"{references} references (selfies and confirmed faces) matched again: {matches} matches"],
     )
 
 
@@ -199,7 +199,7 @@ def parser() -> argparse.ArgumentParser:
     command("queue", show_queue, "the photo queue: waiting, being analysed, oldest wait")
     for name, run, help_text in (
         ("requeue-failed", requeue_failed, "put an event's failed photos back in the queue"),
-        ("rematch", rematch, "match every selfie of an event again"),
+        ("rematch", rematch, "derive an event's matches again from every reference"),
         ("purge-event", purge, "delete an event with all its data and photos"),
     ):
         command(name, run, help_text).add_argument("event_id", type=int)

@@ -99,7 +99,21 @@ class EventsSettings(StoreSettings, RedisServiceSettings):
     default_match_tolerance: float = Field(
         default=0.50, ge=validation.MIN_MATCH_TOLERANCE, le=validation.MAX_MATCH_TOLERANCE
     )
+    # Upper bound of the "maybe you?" tier of new events (an event whose tolerance is
+    # higher has no maybe tier). Chosen with bench.tolerance (README, "Two tiers"): at
+    # 0.55 no stranger was suggested and truthful answers lift recall from 0.866 to
+    # 0.981; 0.60 reaches 1.000 but shows one stranger's face per extra true one.
+    default_maybe_tolerance: float = Field(
+        default=0.55, ge=validation.MIN_MATCH_TOLERANCE, le=validation.MAX_MATCH_TOLERANCE
+    )
     default_retention_days: int = Field(default=30, ge=1, le=validation.MAX_RETENTION_DAYS)
+    # Selfies an attendee may keep (each a reference); faces they confirm that also
+    # become references (more confirmed faces still count as matches). Both bound
+    # the references a new photo is compared with.
+    max_selfies: int = Field(default=3, ge=1, le=10)
+    max_confirmed_references: int = Field(default=10, ge=0, le=100)
+    # Photos one attendee may flag as "you missed me here" (each costs a closer look).
+    max_missed_photos: int = Field(default=20, ge=0)
 
     # Event-code cache: Redis holds entries for minutes; the in-process layer is
     # shorter because other instances cannot invalidate it.

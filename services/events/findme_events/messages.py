@@ -13,6 +13,7 @@ from findme_events.schemas import (
     EventRecord,
     EventStats,
     FaceBox,
+    MissedPhotoRecord,
     MyPhotosPage,
     Progress,
 )
@@ -70,18 +71,42 @@ def event_stats(record: EventStats) -> events_pb2.EventStats:
         photos=progress(record.photos),
         faces=record.faces,
         matches=record.matches,
+        suggestions=record.suggestions,
+        missed_photos=record.missed_photos,
+    )
+
+
+def _photo_page(page: MyPhotosPage, item: Any, response: Any, stamp: str) -> Any:
+    """A page of (photo, distance, time) as ``response`` of ``item``s, the time (RFC
+    3339, UTC) in the item's field ``stamp``."""
+    return response(
+        items=[
+            item(
+                photo_id=entry.photo_id,
+                distance=entry.distance,
+                **{stamp: entry.detected_at.astimezone(UTC).isoformat()},
+            )
+            for entry in page.items
+        ],
+        next_cursor=page.next_cursor,
     )
 
 
 def my_photos(page: MyPhotosPage) -> events_pb2.ListMyPhotosResponse:
-    return events_pb2.ListMyPhotosResponse(
-        items=[
-            events_pb2.MyPhoto(
-                photo_id=item.photo_id,
-                distance=item.distance,
-                detected_at=item.detected_at.astimezone(UTC).isoformat(),
-            )
-            for item in page.items
-        ],
-        next_cursor=page.next_cursor,
+    reply: events_pb2.ListMyPhotosResponse = _photo_page(
+        page, events_pb2.MyPhoto, events_pb2.ListMyPhotosResponse, "detected_at"
+    )
+    return reply
+
+
+def suggestions(page: MyPhotosPage) -> events_pb2.ListSuggestionsResponse:
+    reply: events_pb2.ListSuggestionsResponse = _photo_page(
+        page, events_pb2.SuggestedPhoto, events_pb2.ListSuggestionsResponse, "suggested_at"
+    )
+    return reply
+
+
+def missed_photo(record: MissedPhotoRecord) -> events_pb2.MissedPhoto:
+    return events_pb2.MissedPhoto(
+        photo_id=record.photo_id, status=record.status, found=record.found
     )

@@ -83,6 +83,8 @@ class EventStats:
     photos: Progress
     faces: int
     matches: int
+    suggestions: int = 0
+    missed_photos: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,5 +122,24 @@ class ClaimedPhoto:
 
     id: int
     event_id: int
+    storage_key: str
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class MissedPhotoRecord:
+    photo_id: int
+    status: str
+    found: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedFlag:
+    """A claim on one "you missed me here" flag, fenced by ``attempt`` like a photo's."""
+
+    id: int
+    attendee_id: int
+    event_id: int
+    photo_id: int
     storage_key: str
     attempt: int

@@ -19,9 +19,11 @@ from findme_events.usecases import (
     attendees,
     events,
     invites,
+    missed,
     organizers,
     photos,
     selfies,
+    suggestions,
 )
 from findme_events.usecases.resources import Resources
 
@@ -29,6 +31,7 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 _VIEWER_ROLES = (pb.VIEWER_ROLE_ATTENDEE, pb.VIEWER_ROLE_ORGANIZER)
 _IMAGE_KINDS = (pb.IMAGE_KIND_DISPLAY, pb.IMAGE_KIND_THUMBNAIL)
+_ANSWERS = {pb.ANSWER_ME: "me", pb.ANSWER_NOT_ME: "not_me"}
 
 
 class EventsServicer(events_pb2_grpc.EventsServiceServicer):
@@ -176,14 +179,58 @@ class EventsServicer(events_pb2_grpc.EventsServiceServicer):
     async def SaveSelfie(
         self, request: pb.SaveSelfieRequest, context: Context
     ) -> pb.SaveSelfieResponse:
-        matches, stored_bytes = await selfies.save_selfie(
+        saved = await selfies.save_selfie(
             self.r,
             attendee_id=request.attendee_id,
             jpeg=request.jpeg,
             encoding=request.encoding,
             face=messages.face_box(request.face),
+            add=request.add,
         )
-        return pb.SaveSelfieResponse(matches=matches, stored_bytes=stored_bytes)
+        return pb.SaveSelfieResponse(
+            matches=saved.matches, stored_bytes=saved.stored_bytes, selfies=saved.selfies
+        )
+
+    # -- the maybe tier and the people's answers -------------------------------------------
+
+    async def ListSuggestions(
+        self, request: pb.ListSuggestionsRequest, context: Context
+    ) -> pb.ListSuggestionsResponse:
+        page = await suggestions.list_suggestions(
+            self.r, attendee_id=request.attendee_id, cursor=request.cursor, limit=request.limit
+        )
+        return messages.suggestions(page)
+
+    async def AnswerSuggestion(
+        self, request: pb.AnswerSuggestionRequest, context: Context
+    ) -> pb.AnswerSuggestionResponse:
+        await suggestions.answer_suggestion(
+            self.r,
+            attendee_id=request.attendee_id,
+            photo_id=request.photo_id,
+            answer=_ANSWERS.get(request.answer, ""),
+        )
+        return pb.AnswerSuggestionResponse()
+
+    async def RejectMatch(
+        self, request: pb.RejectMatchRequest, context: Context
+    ) -> pb.RejectMatchResponse:
+        await suggestions.reject_match(
+            self.r, attendee_id=request.attendee_id, photo_id=request.photo_id
+        )
+        return pb.RejectMatchResponse()
+
+    async def FlagMissedPhoto(self, request: pb.MissedPhotoRef, context: Context) -> pb.MissedPhoto:
+        flagged = await missed.flag_missed_photo(
+            self.r, attendee_id=request.attendee_id, photo_id=request.photo_id
+        )
+        return messages.missed_photo(flagged)
+
+    async def GetMissedPhoto(self, request: pb.MissedPhotoRef, context: Context) -> pb.MissedPhoto:
+        found = await missed.missed_photo(
+            self.r, attendee_id=request.attendee_id, photo_id=request.photo_id
+        )
+        return messages.missed_photo(found)
 
     # -- invites ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from findme_common.refusals import Reason, Refusal
 
-from findme_events.models import ENCODING_DIMENSIONS
+from findme_events.models import ANSWERS, ENCODING_DIMENSIONS
 
 MAX_EMAIL_LENGTH = 254
 MAX_EVENT_NAME_LENGTH = 200
@@ -130,6 +130,13 @@ def invite_validity(seconds: float, *, default: float) -> float:
     if seconds < 0 or seconds > default * 10:
         raise Refusal(Reason.INVALID_VALIDITY, "an invite is valid for a positive time")
     return seconds or default
+
+
+def answer(value: str) -> str:
+    """An answer about a face: "me" or "not_me"."""
+    if value not in ANSWERS:
+        raise Refusal(Reason.INVALID_ANSWER, "the answer is 'me' or 'not_me'")
+    return value
 
 
 def page_size(limit: int, *, largest: int) -> int:

@@ -1,6 +1,8 @@
 """The claim loops and the retention job of one photo worker process.
 
-Each process runs ``concurrency`` claim loops plus the retention job. Per photo:
+Each process runs ``concurrency`` claim loops plus the retention job. A photo an
+attendee flagged ("you missed me here") goes first: selfie.LookCloser, then its new
+faces stored and matched (``store.missed``). Per new photo:
 claim (lease) -> read the original -> selfie.AnalyzePhoto (deadline) -> write display
 copy and thumbnail -> one transaction storing faces, matches and ``done``. A refusal
 of the image (not_an_image, too_many_pixels, ...) fails the photo at once; a busy or
@@ -23,6 +25,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import grpc
@@ -34,8 +37,8 @@ from findme_common.refusals import Reason, reason_of, status_of
 from findme_events import blobs, metrics
 from findme_events.blobs import BlobStore, open_blob_store
 from findme_events.database import WORKER_APPLICATION_NAME, create_engine
-from findme_events.schemas import ClaimedPhoto, DetectedFace, FaceBox
-from findme_events.store import photo_queue, photos, retention
+from findme_events.schemas import ClaimedFlag, ClaimedPhoto, DetectedFace, FaceBox
+from findme_events.store import missed, photo_queue, photos, retention
 from findme_events.usecases.retention import purge_expired
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -167,7 +170,12 @@ class PhotoWorker:
             return await photo_queue.claim(conn=conn, lease=self.settings.photo_lease)
 
     async def process_one(self) -> bool:
-        """Claim and process one photo; False when none was waiting."""
+        """A closer look at one flagged photo (someone is waiting for it), else one new
+        photo; False when neither was waiting."""
+        flag = await self.claim_flag()
+        if flag is not None:
+            await self.look_closer(flag)
+            return True
         photo = await self.claim()
         if photo is None:
             return False
@@ -176,6 +184,44 @@ class PhotoWorker:
         metrics.PHOTOS_PROCESSED.labels(outcome).inc()
         metrics.PHOTO_SECONDS.observe(time.perf_counter() - started)
         return True
+
+    async def claim_flag(self) -> ClaimedFlag | None:
+        async with self.engine.begin() as conn:
+            return await missed.claim(
+                conn=conn,
+                lease=self.settings.photo_lease,
+                max_attempts=self.settings.photo_max_attempts,
+            )
+
+    async def look_closer(self, flag: ClaimedFlag) -> None:
+        """ "You missed me here": a closer look at the photo (selfie.LookCloser); new
+        faces are stored and matched, and the flag says whether its attendee was found."""
+        context = {"photo_id": flag.photo_id, "flag_id": flag.id, "attempt": flag.attempt}
+        try:
+            original = await self.store.get(flag.storage_key)
+            closer: selfie_pb2.LookCloserResponse = await self.selfie.LookCloser(
+                selfie_pb2.LookCloserRequest(image=original),
+                timeout=self.settings.analyze_deadline,
+            )
+        except (blobs.BlobNotFound, grpc.RpcError) as exc:
+            if isinstance(exc, blobs.BlobNotFound):
+                reason, permanent = Reason.ORIGINAL_MISSING, True
+            else:
+                reason, permanent = reason_of(exc), status_of(exc) in PERMANENT_CODES
+            async with self.engine.begin() as conn:
+                await missed.retry_or_fail(
+                    conn=conn,
+                    flag=flag,
+                    reason=reason,
+                    permanent=permanent,
+                    max_attempts=self.settings.photo_max_attempts,
+                    delay=self.settings.photo_retry_delay,
+                )
+            log.warning("closer look not done", extra={**context, "reason": reason.value})
+            return
+        async with self.engine.begin() as conn:
+            found = await missed.complete(conn=conn, flag=flag, faces=detected(closer.faces))
+        log.info("closer look done", extra={**context, "faces": len(closer.faces), "found": found})
 
     async def process(self, photo: ClaimedPhoto) -> str:
         """Analyse one claimed photo and store the result; the outcome (done, failed,
@@ -198,18 +244,7 @@ class PhotoWorker:
         thumbnail = blobs.thumbnail_key(photo.event_id, photo.id)
         await self.store.put(display, analysis.display_jpeg)
         await self.store.put(thumbnail, analysis.thumbnail_jpeg)
-        faces = [
-            DetectedFace(
-                box=FaceBox(
-                    top=face.box.top,
-                    right=face.box.right,
-                    bottom=face.box.bottom,
-                    left=face.box.left,
-                ),
-                encoding=list(face.encoding),
-            )
-            for face in analysis.faces
-        ]
+        faces = detected(analysis.faces)
         async with self.engine.begin() as conn:
             matches = await photo_queue.complete(
                 conn=conn,
@@ -250,6 +285,18 @@ class PhotoWorker:
             extra={"photo_id": photo.id, "reason": reason.value, "status": status},
         )
         return {"failed": "failed", "pending": "retry"}.get(status or "", "lost")
+
+
+def detected(faces: Iterable[selfie_pb2.DetectedFace]) -> list[DetectedFace]:
+    return [
+        DetectedFace(
+            box=FaceBox(
+                top=face.box.top, right=face.box.right, bottom=face.box.bottom, left=face.box.left
+            ),
+            encoding=list(face.encoding),
+        )
+        for face in faces
+    ]
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -6,13 +6,16 @@ import os
 import subprocess
 import sys
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from findme_events.config import async_database_url
-from findme_events.migrate import MIGRATIONS_DIR
+from findme_events.migrate import MIGRATIONS_DIR, alembic_config
 from findme_events.models import Base
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 SCHEMA_QUERY = text(
@@ -79,6 +82,68 @@ async def test_migrations_match_the_models(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert differences == []
+
+
+async def test_existing_selfies_become_references_with_their_pairs(
+    fresh_database_url: str,
+) -> None:
+    """Data from before the maybe tier: every selfie becomes a reference, paired with
+    the faces of its event within the maybe bound; matches stay."""
+    config = alembic_config(fresh_database_url)
+    engine = create_async_engine(async_database_url(fresh_database_url))
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(lambda sync: _upgrade(config, sync, "0002"))
+            await conn.commit()
+            for statement in BEFORE_REFERENCES:
+                await conn.execute(text(statement))
+            await conn.commit()
+            await conn.run_sync(lambda sync: _upgrade(config, sync, "heads"))
+            await conn.commit()
+            references = (
+                await conn.execute(text("SELECT attendee_id, selfie_id FROM face_references"))
+            ).all()
+            pairs = (
+                await conn.execute(
+                    text("SELECT face_id, round(distance::numeric, 2)::float FROM nearby_faces")
+                )
+            ).all()
+            maybe = (await conn.execute(text("SELECT maybe_tolerance FROM events"))).scalar()
+            matches = (await conn.execute(text("SELECT count(*) FROM matches"))).scalar()
+    finally:
+        await engine.dispose()
+    assert references == [(1, 1)]
+    # Faces at 0.3 and 0.52 are within 0.55 of the selfie, 0.9 is not.
+    assert sorted(pairs) == [(1, 0.3), (2, 0.52)]
+    assert maybe == 0.55 and matches == 1
+
+
+def _upgrade(config: Config, connection: Connection, revision: str) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _vector(first: float) -> str:
+    return "'[" + ",".join([str(first)] + ["0"] * 127) + "]'"
+
+
+BEFORE_REFERENCES = [
+    "INSERT INTO organizers (email, password_hash) VALUES ('o@example.com', 'h')",
+    "INSERT INTO events (organizer_id, name, code, match_tolerance, retention_days) "
+    "VALUES (1, 'Old', 'ABCDEFGH', 0.5, 30)",
+    "INSERT INTO attendees (event_id, username, username_key, password_hash) "
+    "VALUES (1, 'ann', 'ann', 'h')",
+    "INSERT INTO selfies (attendee_id, jpeg, encoding, face_top, face_right, face_bottom, "
+    f"face_left, stored_bytes, consented_at) VALUES (1, '\\x00', {_vector(0)}, 0, 1, 1, 0, 1, "
+    "now())",
+    "INSERT INTO photos (event_id, status, storage_key, content_hash) VALUES (1, 'done', 'k', 'c')",
+    *(
+        'INSERT INTO faces (photo_id, event_id, top, "right", bottom, "left", encoding) '
+        f"VALUES (1, 1, 0, 1, 1, 0, {_vector(x)})"
+        for x in (0.3, 0.52, 0.9)
+    ),
+    "INSERT INTO matches (attendee_id, photo_id, face_id, distance) VALUES (1, 1, 1, 0.3)",
+]
 
 
 def test_unreachable_database_exits_non_zero_with_a_message(closed_port: int) -> None:

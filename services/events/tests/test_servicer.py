@@ -273,3 +273,109 @@ async def test_control_characters_are_refused_not_a_database_error(stub, event) 
         events_pb2.GetAttendeeCredentialsRequest(event_code=event.code, username="ann\x00")
     )
     assert login.found is False
+
+
+async def test_suggestions_answers_and_missed_photos(  # type: ignore[no-untyped-def]
+    stub, event, engine: AsyncEngine
+) -> None:
+    """Tolerance 0.50, maybe bound 0.55 (the defaults)."""
+    rng = np.random.default_rng(5)
+    me = rng.normal(size=128)
+    me /= np.linalg.norm(me)
+    vectors = {
+        "sure": me + 0.2 * np.eye(128)[0],
+        "maybe": me + 0.53 * np.eye(128)[1],
+        "maybe_too": me + 0.53 * np.eye(128)[2],
+        "far": me + 0.9 * np.eye(128)[3],
+    }
+    photo = {}
+    async with engine.begin() as conn:
+        for name, vector in vectors.items():
+            photo[name] = (
+                await conn.execute(
+                    text(
+                        "INSERT INTO photos (event_id, status, storage_key, content_hash) "
+                        "VALUES (:e, 'done', 'k', :h) RETURNING id"
+                    ),
+                    {"e": event.id, "h": name},
+                )
+            ).scalar_one()
+            await conn.execute(
+                text(
+                    'INSERT INTO faces (photo_id, event_id, top, "right", bottom, "left", '
+                    "encoding) VALUES (:p, :e, 0, 1, 1, 0, CAST(:v AS vector))"
+                ),
+                {"p": photo[name], "e": event.id, "v": str([float(x) for x in vector])},
+            )
+    attendee = await stub.CreateAttendee(
+        events_pb2.CreateAttendeeRequest(event_code=event.code, username="ann", password_hash="h")
+    )
+    face = events_pb2.FaceBox(top=1, right=20, bottom=20, left=1)
+    selfie = events_pb2.SaveSelfieRequest(
+        attendee_id=attendee.id, jpeg=b"j", encoding=list(me), face=face
+    )
+    saved = await stub.SaveSelfie(selfie)
+    assert (saved.matches, saved.selfies) == (1, 1)
+
+    first = await stub.ListSuggestions(
+        events_pb2.ListSuggestionsRequest(attendee_id=attendee.id, limit=1)
+    )
+    second = await stub.ListSuggestions(
+        events_pb2.ListSuggestionsRequest(
+            attendee_id=attendee.id, cursor=first.next_cursor, limit=1
+        )
+    )
+    offered = [item.photo_id for item in [*first.items, *second.items]]
+    assert sorted(offered) == sorted([photo["maybe"], photo["maybe_too"]])
+    assert second.next_cursor == ""
+    assert first.items[0].distance == pytest.approx(0.53, abs=1e-4)
+    assert first.items[0].suggested_at.endswith("+00:00")
+
+    def answer(name: str, value: int) -> Any:
+        return stub.AnswerSuggestion(
+            events_pb2.AnswerSuggestionRequest(
+                attendee_id=attendee.id, photo_id=photo[name], answer=value
+            )
+        )
+
+    assert await refused(answer("maybe", events_pb2.ANSWER_UNSPECIFIED)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "invalid_answer",
+    )
+    assert await refused(answer("far", events_pb2.ANSWER_ME)) == (
+        grpc.StatusCode.NOT_FOUND,
+        "suggestion_not_found",
+    )
+    await answer("maybe", events_pb2.ANSWER_ME)
+    mine = await stub.ListMyPhotos(events_pb2.ListMyPhotosRequest(attendee_id=attendee.id))
+    assert {item.photo_id for item in mine.items} == {photo["sure"], photo["maybe"]}
+
+    reject = events_pb2.RejectMatchRequest(attendee_id=attendee.id, photo_id=photo["sure"])
+    await stub.RejectMatch(reject)
+    assert await refused(stub.RejectMatch(reject)) == (
+        grpc.StatusCode.NOT_FOUND,
+        "photo_not_found",
+    )
+    mine = await stub.ListMyPhotos(events_pb2.ListMyPhotosRequest(attendee_id=attendee.id))
+    assert [item.photo_id for item in mine.items] == [photo["maybe"]]
+
+    selfie.add = True
+    assert (await stub.SaveSelfie(selfie)).selfies == 2
+
+    flag = events_pb2.MissedPhotoRef(attendee_id=attendee.id, photo_id=photo["far"])
+    assert (await stub.FlagMissedPhoto(flag)).status == "pending"
+    assert await stub.FlagMissedPhoto(flag) == await stub.GetMissedPhoto(flag)
+    for missing in (photo["sure"], 424242):
+        ref = events_pb2.MissedPhotoRef(attendee_id=attendee.id, photo_id=missing)
+        assert await refused(stub.GetMissedPhoto(ref)) == (
+            grpc.StatusCode.NOT_FOUND,
+            "photo_not_found",
+        )
+    assert await refused(
+        stub.FlagMissedPhoto(events_pb2.MissedPhotoRef(attendee_id=attendee.id, photo_id=424242))
+    ) == (grpc.StatusCode.NOT_FOUND, "photo_not_found")
+
+    stats = await stub.GetEventStats(
+        events_pb2.EventRef(organizer_id=event.organizer_id, event_id=event.id)
+    )
+    assert (stats.matches, stats.suggestions, stats.missed_photos) == (1, 1, 1)

@@ -87,7 +87,7 @@ class GatewaySettings(RedisServiceSettings):
     # Retry-After before any byte of the body is read.
     max_concurrent_uploads: int = Field(default=16, ge=1)
     # Selfies of one account: one is checked at a time and this many wait behind it;
-    # more get 429 too_many_selfies, so no account takes more than one image worker.
+    # more get 429 selfie_in_progress, so no account takes more than one image worker.
     selfie_queue_per_account: int = Field(default=2, ge=0)
 
     # The request line plus headers: past either limit, 431 before the app runs.

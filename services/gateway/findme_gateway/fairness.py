@@ -1,7 +1,7 @@
 """Fair shares of the image workers: per-key lanes.
 
 Each key (an account) gets ``in_flight`` requests processed at once and ``queue``
-more waiting behind them, in this process; past that, 429 ``too_many_selfies``.
+more waiting behind them, in this process; past that, 429 ``selfie_in_progress``.
 One account sending expensive selfies as fast as it can thus holds at most one
 image worker, and everyone else's selfies run on the others.
 """
@@ -45,7 +45,7 @@ class Lanes:
             lane = self._lanes[key] = _Lane(asyncio.Semaphore(self.in_flight))
         if lane.holders >= self.in_flight + self.queue:
             raise ApiError(
-                Reason.TOO_MANY_SELFIES,
+                Reason.SELFIE_IN_PROGRESS,
                 "Your previous selfies are still being checked; wait for them.",
                 headers={"Retry-After": str(LANE_RETRY_AFTER)},
             )

@@ -118,6 +118,8 @@ class SelfieOut(BaseModel):
     face: FaceBoxOut
     stored_bytes: int
     matches: int
+    # The attendee's selfies now (at most 3; each one is matched).
+    selfies: int = 1
 
 
 # -- organizer: events, photos, invites ------------------------------------------------
@@ -181,6 +183,9 @@ class EventStatsOut(BaseModel):
     photos: ProgressOut
     faces: int
     matches: int
+    # Open "maybe you?" suggestions; photos flagged "you missed me here".
+    suggestions: int
+    missed_photos: int
 
 
 # -- attendee: my photos, invites ------------------------------------------------------
@@ -197,6 +202,34 @@ class MyPhotoOut(BaseModel):
 class MyPhotosOut(BaseModel):
     items: list[MyPhotoOut]
     next_cursor: str | None
+
+
+class SuggestionOut(BaseModel):
+    photo_id: int
+    url: str
+    thumbnail_url: str
+    distance: float
+
+
+class SuggestionsOut(BaseModel):
+    items: list[SuggestionOut]
+    next_cursor: str | None
+
+
+class AnswerIn(BaseModel):
+    answer: Literal["me", "not_me"]
+
+
+class MissedIn(BaseModel):
+    photo_id: Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class MissedOut(BaseModel):
+    photo_id: int
+    # pending, processing, done or failed.
+    status: str
+    # When done: whether you now have this photo, as a match or a suggestion.
+    found: bool
 
 
 class InviteRegisterOut(RegisterOut):

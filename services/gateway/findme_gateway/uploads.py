@@ -87,17 +87,35 @@ def form_text(form: FormData, field: str, *, min_length: int, max_length: int) -
     return value
 
 
+_TRUE, _FALSE = frozenset({"true", "1", "on"}), frozenset({"false", "0", "off", ""})
+
+
+def form_flag(form: FormData, field: str) -> bool:
+    """An optional yes/no field (a checkbox): absent is no."""
+    value = form.get(field, "")
+    if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+        return value.lower() in _TRUE
+    raise _missing(field, "true or false")
+
+
 _FILE = {"type": "string", "format": "binary"}
 
 
 def multipart_body(
-    *, files: tuple[str, ...] = (), repeated: tuple[str, ...] = (), text: tuple[str, ...] = ()
+    *,
+    files: tuple[str, ...] = (),
+    repeated: tuple[str, ...] = (),
+    text: tuple[str, ...] = (),
+    flags: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The OpenAPI request body of a multipart route that reads its form itself."""
+    """The OpenAPI request body of a multipart route that reads its form itself
+    (``flags`` are optional yes/no fields)."""
     properties: dict[str, Any] = {name: {"type": "string"} for name in text}
     properties.update({name: _FILE for name in files})
     properties.update({name: {"type": "array", "items": _FILE} for name in repeated})
-    schema = {"type": "object", "required": list(properties), "properties": properties}
+    required = list(properties)
+    properties.update({name: {"type": "boolean", "default": False} for name in flags})
+    schema = {"type": "object", "required": required, "properties": properties}
     return {
         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     }

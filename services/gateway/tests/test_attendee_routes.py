@@ -50,3 +50,43 @@ async def test_organizer_sign_up_refuses_a_malformed_email(client) -> None:
 
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "email"
+
+
+async def test_answers_are_me_or_not_me(client, make_token) -> None:
+    headers = {"Authorization": f"Bearer {make_token()}"}
+    response = await client.post("/api/me/suggestions/3", json={"answer": "maybe"}, headers=headers)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "answer"
+
+
+async def test_a_missed_photo_needs_a_photo_id(client, make_token) -> None:
+    headers = {"Authorization": f"Bearer {make_token()}"}
+    for body in ({}, {"photo_id": 0}, {"photo_id": 2**63}):
+        response = await client.post("/api/me/missed", json=body, headers=headers)
+        assert response.status_code == 422, body
+        assert response.json()["error"]["field"] == "photo_id"
+
+
+async def test_the_maybe_tier_is_for_attendees_only(client) -> None:
+    for method, path in (
+        ("GET", "/api/me/suggestions"),
+        ("POST", "/api/me/suggestions/1"),
+        ("POST", "/api/me/photos/1/not-me"),
+        ("POST", "/api/me/missed"),
+        ("GET", "/api/me/missed/1"),
+    ):
+        response = await client.request(method, path, json={})
+        assert response.status_code == 401, path
+        assert response.json()["error"]["code"] == "missing_token"
+
+
+async def test_a_suggestions_cursor_is_bounded(client, make_token) -> None:
+    response = await client.get(
+        "/api/me/suggestions",
+        params={"cursor": "x" * 201},
+        headers={"Authorization": f"Bearer {make_token()}"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_cursor"

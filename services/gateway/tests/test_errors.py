@@ -195,6 +195,8 @@ def test_every_reason_a_service_raises_keeps_its_family_over_http() -> None:
         grpc.StatusCode.INVALID_ARGUMENT: {413, 415, 422},
         grpc.StatusCode.NOT_FOUND: {404},
         grpc.StatusCode.ALREADY_EXISTS: {409},
+        # A limit the caller reached (3 selfies, 20 flagged photos): waiting won't help.
+        grpc.StatusCode.FAILED_PRECONDITION: {409},
         grpc.StatusCode.RESOURCE_EXHAUSTED: {429, 503},
         grpc.StatusCode.UNAVAILABLE: {503},
     }

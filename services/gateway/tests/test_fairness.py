@@ -29,7 +29,7 @@ async def test_one_runs_two_wait_the_fourth_is_refused_and_others_are_not_held_u
     with pytest.raises(ApiError) as refused:
         async with lanes.enter("attendee:1"):
             pass
-    assert refused.value.reason == "too_many_selfies"
+    assert refused.value.reason == "selfie_in_progress"
     assert refused.value.status_code == 429
     assert refused.value.headers["Retry-After"] == "2"
 

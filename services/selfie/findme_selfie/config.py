@@ -52,6 +52,17 @@ class SelfieSettings(ServiceSettings):
     # only as sharp as the pixels it is cut from. JPEGs are not decoded larger for it:
     # the copy is what DCT scaling to the detection size yields anyway.
     photo_encode_max_side: int = Field(default=3200, ge=64)
+    # "You missed me here" (LookCloser): a larger copy than the first analysis, in
+    # overlapping tiles (memory bounded by the tile whatever the photo), HOG at
+    # upsample 2: faces from ~20 px of this copy are found, 2.5x smaller than the
+    # first pass finds (40 px of a 1600 px copy). The overlap holds every face the
+    # first pass could miss, so none is cut in every tile (bigger ones it found
+    # already). bench.detection: recall on faces ~20 px in the first pass's copy
+    # 0.333 -> 0.889, at 2-6x the first pass's time (seconds of one core).
+    closer_look_max_side: int = Field(default=2000, ge=64)
+    closer_look_tile_side: int = Field(default=800, ge=64)
+    closer_look_tile_overlap: int = Field(default=100, ge=0)
+    closer_look_upsample: int = Field(default=2, ge=0, le=3)
     display_max_side: int = Field(default=1600, ge=64)
     thumbnail_max_side: int = Field(default=320, ge=32)
     display_jpeg_quality: int = Field(default=82, ge=30, le=95)
@@ -61,6 +72,12 @@ class SelfieSettings(ServiceSettings):
     def _store_not_larger_than_detect(self) -> SelfieSettings:
         if self.selfie_store_max_side > self.selfie_detect_max_side:
             raise ValueError("selfie_store_max_side must not exceed selfie_detect_max_side")
+        return self
+
+    @model_validator(mode="after")
+    def _tiles_overlap_less_than_their_side(self) -> SelfieSettings:
+        if self.closer_look_tile_overlap >= self.closer_look_tile_side:
+            raise ValueError("closer_look_tile_overlap must be below closer_look_tile_side")
         return self
 
     @property

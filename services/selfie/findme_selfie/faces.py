@@ -5,6 +5,7 @@ Importing this module loads dlib's models, so only worker processes import it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import dlib
@@ -71,6 +72,52 @@ def detect(pixels: np.ndarray, upsample: int) -> list[Face]:
     height, width = pixels.shape[:2]
     rects, scores, _kinds = _detector.run(pixels, upsample, 0.0)
     return [_to_face(rect, score, width, height) for rect, score in zip(rects, scores, strict=True)]
+
+
+def overlap(a: Face, b: Face) -> float:
+    """Intersection over union of two boxes."""
+    width = min(a.right, b.right) - max(a.left, b.left)
+    height = min(a.bottom, b.bottom) - max(a.top, b.top)
+    inter = max(0, width) * max(0, height)
+    union = a.width * (a.bottom - a.top) + b.width * (b.bottom - b.top) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def tile_spans(length: int, tile: int, overlap_px: int) -> list[tuple[int, int]]:
+    """(start, size) of the fewest tiles of at most ``tile`` px that cover ``length``
+    px with neighbours overlapping by ``overlap_px``, all of one size."""
+    if length <= tile:
+        return [(0, length)]
+    count = math.ceil((length - overlap_px) / (tile - overlap_px))
+    size = math.ceil((length + (count - 1) * overlap_px) / count)
+    step = (length - size) / (count - 1)
+    return [(round(i * step), size) for i in range(count)]
+
+
+def detect_tiled(pixels: np.ndarray, *, tile: int, overlap_px: int, upsample: int) -> list[Face]:
+    """Every face in overlapping tiles (memory bounded by the tile, not the photo); a
+    face found in two tiles is kept once, with its better score."""
+    height, width = pixels.shape[:2]
+    found: list[Face] = []
+    for top, rows in tile_spans(height, tile, overlap_px):
+        for left, columns in tile_spans(width, tile, overlap_px):
+            window = np.ascontiguousarray(pixels[top : top + rows, left : left + columns])
+            for face in detect(window, upsample):
+                found.append(
+                    Face(
+                        top=face.top + top,
+                        right=face.right + left,
+                        bottom=face.bottom + top,
+                        left=face.left + left,
+                        outside=face.outside,
+                        score=face.score,
+                    )
+                )
+    kept: list[Face] = []
+    for face in sorted(found, key=lambda f: -f.score):
+        if all(overlap(face, other) < 0.3 for other in kept):
+            kept.append(face)
+    return kept
 
 
 def detect_selfie_faces(pixels: np.ndarray) -> tuple[list[Face], bool]:

@@ -83,7 +83,8 @@ class Decoded:
     source_height: int
 
 
-def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
+def fit(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """The size of a (width, height) image shrunk to fit ``max_side``."""
     scale = min(1.0, max_side / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
 
@@ -137,7 +138,7 @@ def decode(
                 )
             if source_format == "jpeg":
                 # Decode-time DCT scaling: a 4000 px photo decodes at 1/2..1/8 the cost.
-                image.draft(None, _fit(width, height, min(max_side, draft_side or max_side)))
+                image.draft(None, fit(width, height, min(max_side, draft_side or max_side)))
             if image.getexif().get(_ORIENTATION_TAG) in _QUARTER_TURNS:
                 width, height = height, width
             image.load()
@@ -160,7 +161,7 @@ def decode(
 
 def downscale(image: Image.Image, max_side: int) -> Image.Image:
     """Shrink to fit ``max_side``; cheap box reduction first, then bilinear."""
-    size = _fit(*image.size, max_side)
+    size = fit(*image.size, max_side)
     if size == image.size:
         return image
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
@@ -168,7 +169,7 @@ def downscale(image: Image.Image, max_side: int) -> Image.Image:
 
 def resize_small(image: Image.Image, max_side: int) -> Image.Image:
     """Shrink an already small (detection-sized) copy with a sharper filter."""
-    size = _fit(*image.size, max_side)
+    size = fit(*image.size, max_side)
     if size == image.size:
         return image
     return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from findme_selfie.config import SelfieSettings
-    from findme_selfie.schemas import PhotoResult, SelfieResult
+    from findme_selfie.schemas import CloserLook, PhotoResult, SelfieResult
 
 
 def process_selfie(data: bytes, settings: SelfieSettings) -> SelfieResult:
@@ -23,3 +23,9 @@ def analyze_photo(data: bytes, settings: SelfieSettings) -> PhotoResult:
     from findme_selfie import pipelines
 
     return pipelines.analyze_photo(data, settings)
+
+
+def look_closer(data: bytes, settings: SelfieSettings) -> CloserLook:
+    from findme_selfie import pipelines
+
+    return pipelines.look_closer(data, settings)

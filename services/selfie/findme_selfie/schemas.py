@@ -42,3 +42,10 @@ class PhotoResult:
     thumbnail_jpeg: bytes
     faces: list[PhotoFace]
     source_format: str
+
+
+@dataclass(frozen=True)
+class CloserLook:
+    faces: list[PhotoFace]  # boxes in the coordinates of analyze_photo's display copy
+    display_width: int
+    display_height: int

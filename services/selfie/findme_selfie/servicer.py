@@ -71,3 +71,19 @@ class SelfieServicer(selfie_pb2_grpc.SelfieServiceServicer):
             ],
             source_format=result.source_format,
         )
+
+    async def LookCloser(
+        self, request: selfie_pb2.LookCloserRequest, context: Context
+    ) -> selfie_pb2.LookCloserResponse:
+        # The same pool and admission control as every other job: a closer look
+        # waits its turn or is refused as overloaded, like a selfie.
+        self._check_size(request.image)
+        result = await self._pool.run(jobs.look_closer, request.image, self._settings)
+        return selfie_pb2.LookCloserResponse(
+            faces=[
+                selfie_pb2.DetectedFace(box=_box(face.box), encoding=face.encoding)
+                for face in result.faces
+            ],
+            display_width=result.display_width,
+            display_height=result.display_height,
+        )

@@ -28,3 +28,8 @@ def test_queue_limit_zero_means_no_waiting(monkeypatch) -> None:
 def test_stored_copy_cannot_exceed_the_detection_copy() -> None:
     with pytest.raises(ValidationError):
         SelfieSettings(selfie_store_max_side=900, selfie_detect_max_side=800)
+
+
+def test_closer_look_tiles_overlap_less_than_their_side() -> None:
+    with pytest.raises(ValidationError, match="closer_look_tile_overlap"):
+        SelfieSettings(closer_look_tile_side=200, closer_look_tile_overlap=200)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from findme_common.refusals import Refusal
 from findme_devstack import faces
-from findme_selfie.faces import Face, choose_selfie_face, detect, detect_selfie_faces
+from findme_selfie.faces import (
+    Face,
+    choose_selfie_face,
+    detect,
+    detect_selfie_faces,
+    detect_tiled,
+    overlap,
+    tile_spans,
+)
 from PIL import Image
 
 RULES = {"min_face_px": 60, "background_ratio": 0.5, "max_outside": 0.3, "min_other_score": 0.25}
@@ -72,3 +82,32 @@ def test_upsampling_only_when_nothing_is_found(faces_dir) -> None:
 
     nothing, retried = detect_selfie_faces(_pixels(faces_dir, faces.NO_FACE))
     assert nothing == [] and retried
+
+
+@pytest.mark.parametrize(
+    ("length", "expected"),
+    [
+        (700, [(0, 700)]),
+        (800, [(0, 800)]),
+        (1200, [(0, 650), (550, 650)]),
+        (2000, [(0, 734), (633, 734), (1266, 734)]),
+    ],
+)
+def test_tiles_cover_the_photo_overlapping_by_at_least_the_overlap(
+    length: int, expected: list[tuple[int, int]]
+) -> None:
+    spans = tile_spans(length, 800, 100)
+    assert spans == expected
+    assert spans[-1][0] + spans[-1][1] == length
+    for (start, size), (next_start, _) in itertools.pairwise(spans):
+        assert size <= 800 and start + size - next_start >= 100
+
+
+def test_a_face_in_two_tiles_is_found_once(faces_dir) -> None:
+    # The crowd's middle column straddles the seam of two 1000 px tiles.
+    pixels = _pixels(faces_dir, faces.CROWD, max_side=1800)
+    tiled = detect_tiled(pixels, tile=1000, overlap_px=400, upsample=0)
+    whole = detect(pixels, 0)
+    assert len(tiled) == len(whole) == 9
+    for face in tiled:
+        assert max(overlap(face, other) for other in whole) > 0.5

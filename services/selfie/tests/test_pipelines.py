@@ -12,6 +12,7 @@ import pytest
 from findme_devstack import faces
 from findme_selfie import pipelines
 from findme_selfie.config import SelfieSettings
+from findme_selfie.faces import Face, overlap
 from PIL import Image
 
 SETTINGS = SelfieSettings()
@@ -82,3 +83,44 @@ def test_a_photo_without_faces_is_fine(read_face: Callable[[str], bytes]) -> Non
 
     assert result.faces == []
     assert result.display_jpeg and result.thumbnail_jpeg
+
+
+def test_a_closer_look_finds_faces_too_small_for_the_first_pass(
+    read_face: Callable[[str], bytes], reference: dict[str, list[float]]
+) -> None:
+    """Two people far away in a 4000 px frame (~25 px in the 1600 px copy)."""
+    data = read_face(faces.FAR_AWAY)
+    first = pipelines.analyze_photo(data, SETTINGS)
+    closer = pipelines.look_closer(data, SETTINGS)
+
+    assert first.faces == []
+    assert (closer.display_width, closer.display_height) == (
+        first.display_width,
+        first.display_height,
+    )
+    assert len(closer.faces) == 2
+    for who in ("obama", "biden"):
+        nearest = min(distance(face.encoding, reference[who]) for face in closer.faces)
+        assert nearest < 0.4, who
+    for face in closer.faces:
+        assert 0 <= face.box.left < face.box.right <= closer.display_width
+        assert 0 <= face.box.top < face.box.bottom <= closer.display_height
+
+
+def test_a_closer_look_keeps_the_boxes_of_the_first_pass(read_face: Callable[[str], bytes]) -> None:
+    """Faces the first pass found come back where they were (the worker then knows
+    them for the same faces and stores nothing twice)."""
+    data = read_face(faces.TWO_PEOPLE)
+    first = pipelines.analyze_photo(data, SETTINGS)
+    closer = pipelines.look_closer(data, SETTINGS)
+    assert len(closer.faces) == len(first.faces) == 2
+    for face in closer.faces:
+        box = face.box
+        best = max(
+            overlap(
+                Face(box.top, box.right, box.bottom, box.left, outside=0),
+                Face(o.box.top, o.box.right, o.box.bottom, o.box.left, outside=0),
+            )
+            for o in first.faces
+        )
+        assert best > 0.5

@@ -297,3 +297,17 @@ async def test_selfies_stop_at_25_megapixels_event_photos_at_50(selfie, samples)
         )
     # Past the pixel check; its pixel data is not there.
     assert error_reason(caught.value) == "not_an_image"
+
+
+async def test_a_closer_look_over_grpc(selfie, read_face, samples) -> None:
+    closer = await selfie.stub.LookCloser(
+        selfie_pb2.LookCloserRequest(image=read_face(faces.FAR_AWAY)), timeout=120
+    )
+    assert len(closer.faces) == 2
+    assert (closer.display_width, closer.display_height) == (1600, 1200)
+    assert all(len(face.encoding) == 128 for face in closer.faces)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await selfie.stub.LookCloser(
+            selfie_pb2.LookCloserRequest(image=samples.png_bomb()), timeout=60
+        )
+    assert error_reason(caught.value) == "too_many_pixels"

@@ -47,6 +47,7 @@ class Reason(enum.StrEnum):
     EMPTY_FILE = "empty_file"
     TOO_LARGE = "too_large"
     TOO_MANY_FILES = "too_many_files"
+    INVALID_ANSWER = "invalid_answer"
     # -- images: the file is not one the service will process --------------------------
     NOT_AN_IMAGE = "not_an_image"
     UNSUPPORTED_FORMAT = "unsupported_format"
@@ -62,7 +63,7 @@ class Reason(enum.StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     RATE_LIMITED = "rate_limited"
     # One account's selfies already take their share of the image workers.
-    TOO_MANY_SELFIES = "too_many_selfies"
+    SELFIE_IN_PROGRESS = "selfie_in_progress"
     # -- what does not exist (or is not the caller's to see) ----------------------------
     NOT_FOUND = "not_found"
     EVENT_NOT_FOUND = "event_not_found"
@@ -70,9 +71,12 @@ class Reason(enum.StrEnum):
     ORGANIZER_NOT_FOUND = "organizer_not_found"
     PHOTO_NOT_FOUND = "photo_not_found"
     INVITE_NOT_FOUND = "invite_not_found"
+    SUGGESTION_NOT_FOUND = "suggestion_not_found"
     # -- conflicts ------------------------------------------------------------------------
     USERNAME_TAKEN = "username_taken"
     EMAIL_TAKEN = "email_taken"
+    TOO_MANY_SELFIES = "too_many_selfies"
+    TOO_MANY_MISSED_PHOTOS = "too_many_missed_photos"
     # -- HTTP framing the gateway refuses before any service sees it ----------------------
     BAD_REQUEST = "bad_request"
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -129,6 +133,7 @@ GRPC_STATUS: Final[dict[Reason, grpc.StatusCode]] = {
             Reason.MULTIPLE_FACES,
             Reason.FACE_TOO_SMALL,
             Reason.FACE_CUT_OFF,
+            Reason.INVALID_ANSWER,
         )
     },
     **{
@@ -139,10 +144,13 @@ GRPC_STATUS: Final[dict[Reason, grpc.StatusCode]] = {
             Reason.ORGANIZER_NOT_FOUND,
             Reason.PHOTO_NOT_FOUND,
             Reason.INVITE_NOT_FOUND,
+            Reason.SUGGESTION_NOT_FOUND,
         )
     },
     Reason.USERNAME_TAKEN: _S.ALREADY_EXISTS,
     Reason.EMAIL_TAKEN: _S.ALREADY_EXISTS,
+    Reason.TOO_MANY_SELFIES: _S.FAILED_PRECONDITION,
+    Reason.TOO_MANY_MISSED_PHOTOS: _S.FAILED_PRECONDITION,
     Reason.TOO_MANY_ATTEMPTS: _S.RESOURCE_EXHAUSTED,
     Reason.OVERLOADED: _S.RESOURCE_EXHAUSTED,
     Reason.DATABASE_UNAVAILABLE: _S.UNAVAILABLE,

@@ -75,7 +75,8 @@ async def attendee_credentials(
 
 
 async def delete_attendee(*, conn: AsyncConnection, attendee_id: int) -> bool:
-    """Remove the attendee; the selfie (and its encoding) and matches cascade.
+    """Remove the attendee; selfies, references (with their pairs), matches,
+    suggestions, answers and flags cascade.
     False when there was no such attendee (deleting twice is not an error)."""
     result = await conn.execute(delete(Attendee).where(Attendee.id == attendee_id))
     return bool(result.rowcount)

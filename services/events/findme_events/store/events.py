@@ -18,7 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from findme_events import codes, validation
-from findme_events.models import Attendee, Event, Face, Match, Photo, Selfie
+from findme_events.models import (
+    Attendee,
+    Event,
+    Face,
+    Match,
+    MissedPhoto,
+    Photo,
+    Selfie,
+    Suggestion,
+)
 from findme_events.schemas import EventRecord, EventStats, Progress
 from findme_events.store.integrity import CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, violation
 
@@ -70,6 +79,8 @@ async def create_event(
     name: str,
     match_tolerance: float,
     retention_days: int,
+    # 0: no maybe tier (the bound is never below the tolerance).
+    maybe_tolerance: float = 0.0,
     starts_on: date | None = None,
     ends_on: date | None = None,
 ) -> EventRecord:
@@ -82,6 +93,7 @@ async def create_event(
                 name=name,
                 code=codes.generate(),
                 match_tolerance=match_tolerance,
+                maybe_tolerance=maybe_tolerance,
                 retention_days=retention_days,
                 starts_on=starts_on,
                 ends_on=ends_on,
@@ -226,6 +238,11 @@ def stats_queries(event_id: int) -> dict[str, Select[int]]:
         .select_from(Match)
         .join(Photo, Photo.id == Match.photo_id)
         .where(Photo.event_id == event_id),
+        "suggestions": select(func.count())
+        .select_from(Suggestion)
+        .join(Photo, Photo.id == Suggestion.photo_id)
+        .where(Photo.event_id == event_id),
+        "missed_photos": select(func.count()).where(MissedPhoto.event_id == event_id),
     }
 
 

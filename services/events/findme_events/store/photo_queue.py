@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from findme_events import matching
-from findme_events.models import Event, Face, Photo
+from findme_events.models import Face, Photo
 from findme_events.schemas import ClaimedPhoto, DetectedFace, QueueDepth
 
 # A migration's trigger notifies this channel whenever a photo becomes pending, so an
@@ -26,7 +26,7 @@ from findme_events.schemas import ClaimedPhoto, DetectedFace, QueueDepth
 PENDING_CHANNEL = "findme_photos_pending"
 
 
-def _seconds_from_now(seconds: Any) -> ColumnElement[Any]:
+def seconds_from_now(seconds: Any) -> ColumnElement[Any]:
     return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
 
 
@@ -66,19 +66,18 @@ def claim_query(lease: float) -> Update:
         .values(
             status="processing",
             attempts=Photo.attempts + 1,
-            lease_until=_seconds_from_now(lease),
+            lease_until=seconds_from_now(lease),
         )
         .returning(Photo.id, Photo.event_id, Photo.storage_key, Photo.attempts)
     )
 
 
-def hold_query(photo_id: int, attempt: int) -> Select[int, float]:
+def hold_query(photo_id: int, attempt: int) -> Select[int]:
     """The photo, locked, while the claim of ``attempt`` is still current."""
     return (
-        select(Photo.id, Event.match_tolerance)
-        .join(Event, Event.id == Photo.event_id)
+        select(Photo.id)
         .where(Photo.id == photo_id, Photo.status == "processing", Photo.attempts == attempt)
-        .with_for_update(of=Photo)
+        .with_for_update()
     )
 
 
@@ -94,6 +93,26 @@ async def claim(*, conn: AsyncConnection, lease: float) -> ClaimedPhoto | None:
         return None
     return ClaimedPhoto(
         id=row.id, event_id=row.event_id, storage_key=row.storage_key, attempt=row.attempts
+    )
+
+
+async def store_faces(
+    *, conn: AsyncConnection, photo_id: int, event_id: int, faces: Sequence[DetectedFace]
+) -> None:
+    await conn.execute(
+        insert(Face),
+        [
+            {
+                "photo_id": photo_id,
+                "event_id": event_id,
+                "top": face.box.top,
+                "right": face.box.right,
+                "bottom": face.box.bottom,
+                "left": face.box.left,
+                "encoding": face.encoding,
+            }
+            for face in faces
+        ],
     )
 
 
@@ -116,27 +135,11 @@ async def complete(
     if held is None:
         return None
     matches = 0
-    if faces:
-        await conn.execute(
-            insert(Face),
-            [
-                {
-                    "photo_id": photo.id,
-                    "event_id": photo.event_id,
-                    "top": face.box.top,
-                    "right": face.box.right,
-                    "bottom": face.box.bottom,
-                    "left": face.box.left,
-                    "encoding": face.encoding,
-                }
-                for face in faces
-            ],
-        )
+    bounds = await matching.lock_event(conn, photo.event_id) if faces else None
+    if bounds is not None:
+        await store_faces(conn=conn, photo_id=photo.id, event_id=photo.event_id, faces=faces)
         matches = await matching.match_photo(
-            conn=conn,
-            event_id=photo.event_id,
-            photo_id=photo.id,
-            tolerance=float(held.match_tolerance),
+            conn, event_id=photo.event_id, photo_id=photo.id, bounds=bounds
         )
     await conn.execute(
         update(Photo)
@@ -176,7 +179,7 @@ async def retry_or_fail(
             )
             .values(
                 status=case((give_up, "failed"), else_="pending"),
-                lease_until=case((give_up, None), else_=_seconds_from_now(delay)),
+                lease_until=case((give_up, None), else_=seconds_from_now(delay)),
                 error=reason.value,
             )
             .returning(Photo.status)

@@ -1,5 +1,6 @@
-"""The photos table: upload (deduplicated by content hash), "my photos" pages and the
-access check in front of display copies and thumbnails."""
+"""The photos table: upload (deduplicated by content hash), "my photos" pages (and the
+same pages of suggestions) and the access check in front of display copies and
+thumbnails."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from findme_common.refusals import Reason, Refusal
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
 
-from findme_events.models import Event, Match, Photo
+from findme_events.models import Event, Match, Photo, Suggestion
 from findme_events.schemas import AddedPhoto, MyPhoto, MyPhotosPage
 
 
@@ -64,39 +66,54 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise Refusal(Reason.INVALID_CURSOR, "the cursor is not one this API gave") from None
 
 
-def my_photos_query(
-    attendee_id: int, after: tuple[datetime, int] | None, limit: int
+def newest_first(
+    table: type[Match] | type[Suggestion],
+    stamp: InstrumentedAttribute[datetime],
+    attendee_id: int,
+    after: tuple[datetime, int] | None,
+    limit: int,
 ) -> Select[int, float, datetime]:
-    # Keyset pagination on (detected_at, photo_id) DESC: served by
-    # ix_matches_attendee_id_detected_at, constant cost however deep the page.
-    statement = select(Match.photo_id, Match.distance, Match.detected_at).where(
-        Match.attendee_id == attendee_id
+    """An attendee's photos in ``table``, newest first: keyset pagination on
+    (stamp, photo_id) DESC, served by the (attendee_id, stamp DESC, photo_id DESC)
+    index, constant cost however deep the page."""
+    statement = select(table.photo_id, table.distance, stamp).where(
+        table.attendee_id == attendee_id
     )
     if after is not None:
         # Spelled out rather than a row comparison: the leading "<=" is an index
         # range on the DESC column, which a ROW(...) < ROW(...) is not.
         at, photo_id = after
         statement = statement.where(
-            Match.detected_at <= at,
-            or_(Match.detected_at < at, Match.photo_id < photo_id),
+            stamp <= at,
+            or_(stamp < at, table.photo_id < photo_id),
         )
-    return statement.order_by(Match.detected_at.desc(), Match.photo_id.desc()).limit(limit)
+    return statement.order_by(stamp.desc(), table.photo_id.desc()).limit(limit)
+
+
+def my_photos_query(
+    attendee_id: int, after: tuple[datetime, int] | None, limit: int
+) -> Select[int, float, datetime]:
+    return newest_first(Match, Match.detected_at, attendee_id, after, limit)
+
+
+async def page_of(
+    conn: AsyncConnection, query: Select[int, float, datetime], limit: int
+) -> MyPhotosPage:
+    """Run a ``newest_first`` query for ``limit`` + 1 rows: one page and its cursor."""
+    rows = (await conn.execute(query)).all()
+    items = [MyPhoto(photo_id=row[0], distance=row[1], detected_at=row[2]) for row in rows[:limit]]
+    next_cursor = ""
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor(last.detected_at, last.photo_id)
+    return MyPhotosPage(items=items, next_cursor=next_cursor)
 
 
 async def my_photos(
     *, conn: AsyncConnection, attendee_id: int, cursor: str, limit: int
 ) -> MyPhotosPage:
     after = decode_cursor(cursor) if cursor else None
-    rows = (await conn.execute(my_photos_query(attendee_id, after, limit + 1))).all()
-    items = [
-        MyPhoto(photo_id=row.photo_id, distance=row.distance, detected_at=row.detected_at)
-        for row in rows[:limit]
-    ]
-    next_cursor = ""
-    if len(rows) > limit:
-        last = items[-1]
-        next_cursor = encode_cursor(last.detected_at, last.photo_id)
-    return MyPhotosPage(items=items, next_cursor=next_cursor)
+    return await page_of(conn, my_photos_query(attendee_id, after, limit + 1), limit)
 
 
 # -- access to images ----------------------------------------------------------------
@@ -105,8 +122,14 @@ ImageKeys = Select[str | None, str | None]
 
 
 def attendee_image_query(photo_id: int, attendee_id: int) -> ImageKeys:
+    """The photo's keys when it is matched or suggested to the attendee."""
     matched = exists().where(Match.attendee_id == attendee_id, Match.photo_id == photo_id)
-    return select(Photo.display_key, Photo.thumbnail_key).where(Photo.id == photo_id, matched)
+    suggested = exists().where(
+        Suggestion.attendee_id == attendee_id, Suggestion.photo_id == photo_id
+    )
+    return select(Photo.display_key, Photo.thumbnail_key).where(
+        Photo.id == photo_id, or_(matched, suggested)
+    )
 
 
 def organizer_image_query(photo_id: int, organizer_id: int) -> ImageKeys:

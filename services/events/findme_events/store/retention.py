@@ -3,6 +3,8 @@ older than its event's ``retention_days``.
 
 - matches (by when they were found) and selfies (by when they were taken, with
   their encodings);
+- everything the matching learnt from a person: references (their pairs cascade),
+  suggestions, answers and missed-photo flags, no longer than their selfie;
 - faces, every 128-d encoding found in the event's photos, bystanders who never
   registered included (by when they were found; their matches go with them);
 - failed photos (by upload time): their rows, and their originals in the blob store
@@ -15,6 +17,7 @@ ix_photos_failed_created_at), then applies each row's own event's limit.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,18 +27,33 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
-from findme_events.models import Attendee, Event, Face, Match, Photo, Selfie
+from findme_events.models import (
+    Attendee,
+    Event,
+    Face,
+    FaceAnswer,
+    FaceReference,
+    Match,
+    MissedPhoto,
+    Photo,
+    Selfie,
+    Suggestion,
+)
 
 
 @dataclass(frozen=True)
 class Purged:
     matches: int = 0
     selfies: int = 0
+    references: int = 0
+    suggestions: int = 0
+    answers: int = 0
+    missed_photos: int = 0
     faces: int = 0
     failed_photos: int = 0
 
     def __bool__(self) -> bool:
-        return any((self.matches, self.selfies, self.faces, self.failed_photos))
+        return any(dataclasses.astuple(self))
 
 
 @dataclass(frozen=True)
@@ -52,9 +70,7 @@ def _days_ago(days: Any) -> Any:
     return func.now() - func.make_interval(0, 0, 0, days)
 
 
-def _purge_query(
-    table: type[Match] | type[Selfie], stamp: InstrumentedAttribute[Any], shortest: int
-) -> Delete:
+def _purge_query(table: Any, stamp: InstrumentedAttribute[Any], shortest: int) -> Delete:
     return sql_delete(table).where(
         stamp < _days_ago(shortest),
         Attendee.id == table.attendee_id,
@@ -99,17 +115,33 @@ async def _shortest(conn: AsyncConnection) -> int:
     return int((await conn.execute(shortest_retention_query())).scalar_one())
 
 
+# What the matching learnt from a person: kept no longer than their selfie.
+LEARNT: dict[str, Any] = {
+    "references": FaceReference,
+    "suggestions": Suggestion,
+    "answers": FaceAnswer,
+    "missed_photos": MissedPhoto,
+}
+
+
+def purge_learnt_query(table: Any, shortest: int) -> Delete:
+    return _purge_query(table, table.created_at, shortest)
+
+
 async def purge(*, conn: AsyncConnection) -> Purged:
-    """Delete expired matches, selfies and faces (with the matches of those faces)."""
+    """Delete expired matches, selfies, what was learnt from them, and faces (with
+    the matches of those faces); how many of each."""
     shortest = await _shortest(conn)
     if shortest <= 0:
         return Purged()
-    matches = await conn.execute(purge_matches_query(shortest))
-    selfies = await conn.execute(purge_selfies_query(shortest))
-    faces = await conn.execute(purge_faces_query(shortest))
-    return Purged(
-        matches=int(matches.rowcount), selfies=int(selfies.rowcount), faces=int(faces.rowcount)
-    )
+    removed = {
+        "matches": int((await conn.execute(purge_matches_query(shortest))).rowcount),
+        "selfies": int((await conn.execute(purge_selfies_query(shortest))).rowcount),
+    }
+    for name, table in LEARNT.items():
+        removed[name] = int((await conn.execute(purge_learnt_query(table, shortest))).rowcount)
+    removed["faces"] = int((await conn.execute(purge_faces_query(shortest))).rowcount)
+    return Purged(**removed)
 
 
 async def expired_failed_photos(*, conn: AsyncConnection, limit: int) -> list[ExpiredPhoto]:

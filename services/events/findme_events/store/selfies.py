@@ -1,82 +1,81 @@
-"""The selfies table: one selfie per attendee, stored or replaced."""
+"""The selfies table: up to ``max_selfies`` per attendee, added or replaced."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from findme_common.refusals import Reason, Refusal
-from sqlalchemy import Select, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from findme_events.models import Attendee, Event, Selfie
+from findme_events.models import Attendee, Selfie
 from findme_events.schemas import FaceBox
 
 
-@dataclass(frozen=True, slots=True)
-class SelfieOwner:
-    """Where a stored selfie is matched: the attendee's event and its tolerance."""
+def _no_attendee() -> Refusal:
+    return Refusal(Reason.ATTENDEE_NOT_FOUND, "no such attendee")
 
-    attendee_id: int
-    event_id: int
-    match_tolerance: float
+
+def attendee_event_query(attendee_id: int) -> Select[int]:
+    return select(Attendee.event_id).where(Attendee.id == attendee_id)
+
+
+async def attendee_event(*, conn: AsyncConnection, attendee_id: int) -> int:
+    """The attendee's event; ``attendee_not_found`` when there is no such attendee."""
+    event_id = (await conn.execute(attendee_event_query(attendee_id))).scalar()
+    if event_id is None:
+        raise _no_attendee()
+    return int(event_id)
 
 
 async def store_selfie(
-    *, conn: AsyncConnection, attendee_id: int, jpeg: bytes, encoding: list[float], face: FaceBox
-) -> SelfieOwner:
-    """Store (or replace) the attendee's selfie, the attendee row locked first.
+    *,
+    conn: AsyncConnection,
+    attendee_id: int,
+    jpeg: bytes,
+    encoding: list[float],
+    face: FaceBox,
+    add: bool,
+    max_selfies: int,
+) -> tuple[int, int]:
+    """Store a selfie: another one (``add``; at most ``max_selfies``) or the only one
+    (the others deleted, their references with them). (selfie id, selfies now).
 
-    Call inside one transaction together with ``matching.match_selfie``: the lock makes
-    two uploads by the same attendee apply one after the other, so the matches always
-    belong to the stored selfie (and ``matching.match_photo`` waits for it).
+    Call inside the transaction that holds the event's matching lock and then adds
+    the selfie's reference (``usecases.selfies.store_and_match``).
     """
-    target = (
+    locked = (
+        await conn.execute(select(Attendee.id).where(Attendee.id == attendee_id).with_for_update())
+    ).scalar()
+    if locked is None:
+        raise _no_attendee()
+    if add:
+        kept = int(
+            (
+                await conn.execute(select(func.count()).where(Selfie.attendee_id == attendee_id))
+            ).scalar_one()
+        )
+        if kept >= max_selfies:
+            raise Refusal(
+                Reason.TOO_MANY_SELFIES,
+                f"at most {max_selfies} selfies; upload one without 'add' to start over",
+            )
+    else:
+        kept = 0
+        await conn.execute(delete(Selfie).where(Selfie.attendee_id == attendee_id))
+    selfie_id = (
         await conn.execute(
-            select(Attendee.event_id, Event.match_tolerance)
-            .join(Event, Event.id == Attendee.event_id)
-            .where(Attendee.id == attendee_id)
-            .with_for_update(of=Attendee)
+            insert(Selfie)
+            .values(
+                attendee_id=attendee_id,
+                jpeg=jpeg,
+                encoding=encoding,
+                face_top=face.top,
+                face_right=face.right,
+                face_bottom=face.bottom,
+                face_left=face.left,
+                stored_bytes=len(jpeg),
+                consented_at=func.now(),
+            )
+            .returning(Selfie.id)
         )
-    ).one_or_none()
-    if target is None:
-        raise Refusal(Reason.ATTENDEE_NOT_FOUND, "no such attendee")
-    values = {
-        "jpeg": jpeg,
-        "encoding": encoding,
-        "face_top": face.top,
-        "face_right": face.right,
-        "face_bottom": face.bottom,
-        "face_left": face.left,
-        "stored_bytes": len(jpeg),
-        "consented_at": func.now(),
-    }
-    upsert = pg_insert(Selfie).values(attendee_id=attendee_id, **values)
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[Selfie.attendee_id], set_={**values, "created_at": func.now()}
-        )
-    )
-    return SelfieOwner(
-        attendee_id=attendee_id,
-        event_id=int(target.event_id),
-        match_tolerance=float(target.match_tolerance),
-    )
-
-
-def event_selfies_query(event_id: int) -> Select[int, Any]:
-    return (
-        select(Selfie.attendee_id, Selfie.encoding)
-        .join(Attendee, Attendee.id == Selfie.attendee_id)
-        .where(Attendee.event_id == event_id)
-        .order_by(Selfie.attendee_id)
-        # The same lock store_selfie takes: matching.match_selfie's precondition.
-        .with_for_update(of=Attendee)
-    )
-
-
-async def event_selfies(*, conn: AsyncConnection, event_id: int) -> list[tuple[int, list[float]]]:
-    """(attendee, encoding) of every selfie of the event, the attendees locked."""
-    rows = await conn.execute(event_selfies_query(event_id))
-    return [(row.attendee_id, [float(v) for v in row.encoding]) for row in rows]
+    ).scalar_one()
+    return int(selfie_id), kept + 1

@@ -7,11 +7,12 @@ import logging
 
 from findme_common.refusals import Refusal
 
-from findme_events import codes, usernames, validation
+from findme_events import codes, matching, usernames, validation
 from findme_events.schemas import AttendeeRecord, CredentialsRecord
 from findme_events.store import attendees
 from findme_events.usecases.events import existing_event
 from findme_events.usecases.resources import Resources
+from findme_events.usecases.selfies import lock_attendee_event
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,14 @@ async def attendee_credentials(
 
 
 async def delete_attendee(r: Resources, *, attendee_id: int) -> None:
-    """The attendee row goes; selfie (with its encoding) and matches cascade."""
+    """The attendee row goes; selfies, references, matches, suggestions, answers and
+    flags cascade. Faces they claimed go to whoever is next (one face, one person)."""
     async with r.engine.begin() as conn:
-        deleted = await attendees.delete_attendee(conn=conn, attendee_id=attendee_id)
+        try:
+            _, bounds = await lock_attendee_event(conn, attendee_id)
+        except Refusal:
+            return  # deleted already: not an error
+        async with matching.attendee_change(conn, attendee_id=attendee_id, bounds=bounds):
+            deleted = await attendees.delete_attendee(conn=conn, attendee_id=attendee_id)
     if deleted:
         log.info("attendee deleted", extra={"attendee_id": attendee_id})

@@ -36,6 +36,7 @@ async def create_event(
             name=valid_name,
             match_tolerance=r.settings.default_match_tolerance if tolerance is None else tolerance,
             retention_days=r.settings.default_retention_days if retention is None else retention,
+            maybe_tolerance=r.settings.default_maybe_tolerance,
             starts_on=start,
             ends_on=end,
         )

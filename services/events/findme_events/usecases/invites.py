@@ -59,7 +59,12 @@ async def register_with_invite(
             password_hash=password_hash,
         )
         await invites.link_attendee(conn=conn, invite_id=invite_id, attendee_id=attendee.id)
-        matches = await store_and_match(
-            conn, attendee_id=attendee.id, jpeg=jpeg, encoding=vector, face=face
+        saved = await store_and_match(
+            conn,
+            attendee_id=attendee.id,
+            jpeg=jpeg,
+            encoding=vector,
+            face=face,
+            max_selfies=r.settings.max_selfies,
         )
-    return attendee, matches
+    return attendee, saved.matches

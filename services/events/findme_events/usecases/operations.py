@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from findme_common.refusals import Reason, Refusal
+
 from findme_events import matching
 from findme_events.schemas import EventRecord, EventStats, QueueDepth
-from findme_events.store import events, photo_queue, retention, selfies
+from findme_events.store import events, photo_queue, retention
 from findme_events.usecases import events as event_usecases
 from findme_events.usecases.resources import Resources
 from findme_events.usecases.retention import purge_expired
@@ -43,21 +45,13 @@ async def requeue_failed(r: Resources, *, event_id: int) -> int:
 
 
 async def rematch(r: Resources, *, event_id: int) -> tuple[int, int]:
-    """Every selfie of the event matched again at its current tolerance, in one
-    transaction; (selfies, matches)."""
+    """The event's matches and suggestions derived again from all its references at
+    its current bounds, in one transaction; (references, matches)."""
     async with r.engine.begin() as conn:
-        event = await events.event_by_id(conn=conn, event_id=event_id)
-        found = await selfies.event_selfies(conn=conn, event_id=event_id)
-        matches = 0
-        for attendee_id, encoding in found:
-            matches += await matching.match_selfie(
-                conn=conn,
-                attendee_id=attendee_id,
-                event_id=event_id,
-                tolerance=event.match_tolerance,
-                encoding=encoding,
-            )
-    return len(found), matches
+        result = await matching.rematch_event(conn, event_id=event_id)
+    if result is None:
+        raise Refusal(Reason.EVENT_NOT_FOUND, "no such event")
+    return result
 
 
 async def purge(r: Resources, *, event_id: int) -> EventRecord:

@@ -18,7 +18,7 @@ from findme_devstack import faces
 from findme_events import blobs
 from findme_events.schemas import FaceBox
 from findme_events.store import attendees, retention
-from findme_events.usecases import photos, selfies
+from findme_events.usecases import missed, photos, selfies
 from findme_events.usecases.resources import Resources
 from findme_photo_worker.config import WorkerSettings
 from findme_photo_worker.worker import SELFIE_SERVICE, PhotoWorker
@@ -284,3 +284,82 @@ async def test_an_idle_worker_is_woken_by_a_new_photo_not_by_its_poll(
     finally:
         stop.set()
         await asyncio.wait_for(running, 10)
+
+
+async def flag_row(resources: Resources, attendee_id: int) -> tuple[str, int, str | None, bool]:
+    async with resources.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT status, attempts, error, found FROM missed_photos "
+                    "WHERE attendee_id = :a"
+                ),
+                {"a": attendee_id},
+            )
+        ).one()
+    return row.status, row.attempts, row.error, row.found
+
+
+async def test_a_flagged_photo_gets_a_closer_look(
+    resources: Resources, organizer_id: int, selfie_target: str, faces_dir: Path
+) -> None:
+    """Two people far away in a big frame: the first analysis finds nobody; a closer
+    look (selfie.LookCloser) finds both, and they are matched like any face."""
+    event_id = await new_event(resources, organizer_id)
+    people = {
+        name: await attendee_with_selfie(
+            resources, event_id, name, (faces_dir / image).read_bytes(), selfie_target
+        )
+        for name, image in (
+            ("obama", faces.OBAMA),
+            ("biden", faces.BIDEN),
+            ("eileen", faces.ASTRONAUT),
+        )
+    }
+    (added,) = await photos.add_photos(
+        resources,
+        organizer_id=organizer_id,
+        event_id=event_id,
+        contents=[(faces_dir / faces.FAR_AWAY).read_bytes()],
+    )
+    worker = make_worker(resources, selfie_target)
+    assert await worker.process_one() is True
+    assert await count(resources.engine, "SELECT count(*) FROM faces") == 0
+
+    flagged = await missed.flag_missed_photo(
+        resources, attendee_id=people["obama"], photo_id=added.id
+    )
+    assert flagged.status == "pending"
+    assert await worker.process_one() is True
+    assert await flag_row(resources, people["obama"]) == ("done", 1, None, True)
+    assert await count(resources.engine, "SELECT count(*) FROM faces") == 2
+    for name in ("obama", "biden"):
+        mine = await photos.my_photos(resources, attendee_id=people[name], cursor="")
+        assert [item.photo_id for item in mine.items] == [added.id], name
+
+    # The same faces found again are not stored twice; someone not there is told so.
+    for name in ("biden", "eileen"):
+        await missed.flag_missed_photo(resources, attendee_id=people[name], photo_id=added.id)
+        assert await worker.process_one() is True
+    assert await count(resources.engine, "SELECT count(*) FROM faces") == 2
+    assert (await flag_row(resources, people["biden"]))[3] is True
+    assert await flag_row(resources, people["eileen"]) == ("done", 1, None, False)
+    assert await worker.process_one() is False
+
+
+async def test_a_flag_on_an_image_the_selfie_service_refuses_fails_at_once(
+    resources: Resources, organizer_id: int, selfie_target: str, faces_dir: Path
+) -> None:
+    event_id = await new_event(resources, organizer_id)
+    ann = await attendee_with_selfie(
+        resources, event_id, "ann", (faces_dir / faces.OBAMA).read_bytes(), selfie_target
+    )
+    (added,) = await photos.add_photos(
+        resources, organizer_id=organizer_id, event_id=event_id, contents=[b"not an image"]
+    )
+    async with resources.engine.begin() as conn:
+        await conn.execute(text("UPDATE photos SET status = 'done'"))
+    await missed.flag_missed_photo(resources, attendee_id=ann, photo_id=added.id)
+    worker = make_worker(resources, selfie_target)
+    assert await worker.process_one() is True
+    assert await flag_row(resources, ann) == ("failed", 1, "not_an_image", None)

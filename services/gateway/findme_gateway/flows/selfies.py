@@ -19,6 +19,7 @@ class SavedSelfie:
     left: int
     stored_bytes: int
     matches: int
+    selfies: int = 1
 
 
 async def process_selfie(backends: Backends, image: bytes) -> selfie_pb2.ProcessSelfieResponse:
@@ -32,7 +33,9 @@ def face_box(box: selfie_pb2.FaceBox) -> events_pb2.FaceBox:
     return events_pb2.FaceBox(top=box.top, right=box.right, bottom=box.bottom, left=box.left)
 
 
-def saved_selfie(box: selfie_pb2.FaceBox, *, stored_bytes: int, matches: int) -> SavedSelfie:
+def saved_selfie(
+    box: selfie_pb2.FaceBox, *, stored_bytes: int, matches: int, selfies: int = 1
+) -> SavedSelfie:
     return SavedSelfie(
         top=box.top,
         right=box.right,
@@ -40,10 +43,15 @@ def saved_selfie(box: selfie_pb2.FaceBox, *, stored_bytes: int, matches: int) ->
         left=box.left,
         stored_bytes=stored_bytes,
         matches=matches,
+        selfies=selfies,
     )
 
 
-async def upload_selfie(*, backends: Backends, attendee_id: int, image: bytes) -> SavedSelfie:
+async def upload_selfie(
+    *, backends: Backends, attendee_id: int, image: bytes, add: bool = False
+) -> SavedSelfie:
+    """The selfie checked and stored: the attendee's only one, or (``add``) another
+    of up to three."""
     processed = await process_selfie(backends, image)
     box = processed.face
     saved = await backends.events.SaveSelfie(
@@ -52,8 +60,11 @@ async def upload_selfie(*, backends: Backends, attendee_id: int, image: bytes) -
             jpeg=processed.jpeg,
             encoding=processed.encoding,
             face=face_box(box),
+            add=add,
         ),
         # Matching runs inside this call; give it the image-work budget.
         timeout=backends.deadlines.selfie,
     )
-    return saved_selfie(box, stored_bytes=saved.stored_bytes, matches=saved.matches)
+    return saved_selfie(
+        box, stored_bytes=saved.stored_bytes, matches=saved.matches, selfies=saved.selfies
+    )

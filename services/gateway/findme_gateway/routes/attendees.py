@@ -26,7 +26,7 @@ from findme_gateway.schemas import (
     SelfieOut,
     TokenOut,
 )
-from findme_gateway.uploads import form_file, multipart_body, read_image
+from findme_gateway.uploads import form_file, form_flag, multipart_body, read_image
 
 router = APIRouter(prefix="/api", tags=["attendees"])
 
@@ -65,13 +65,15 @@ async def login(body: LoginIn, backends: BackendsDep, client: ClientAddress) -> 
     "/upload-selfie",
     # In this order: token, the account's rate limit, its turn; only then the body.
     dependencies=[AttendeeUploadRateLimit, SelfieTurn],
-    openapi_extra=multipart_body(files=("file",)),
+    openapi_extra=multipart_body(files=("file",), flags=("add",)),
 )
 async def upload_selfie(
     attendee: CurrentAttendee, backends: BackendsDep, settings: SettingsDep, form: UploadForm
 ) -> SelfieOut:
     image = await read_image(form_file(form, "file"), settings.max_upload_bytes)
+    # add=true keeps the other selfies (up to 3) instead of replacing them.
+    add = form_flag(form, "add")
     saved = await selfies.upload_selfie(
-        backends=backends, attendee_id=attendee.subject_id, image=image
+        backends=backends, attendee_id=attendee.subject_id, image=image, add=add
     )
     return selfie_out(saved)

@@ -46,9 +46,14 @@ def selfie_out(saved: SavedSelfie) -> SelfieOut:
         face=FaceBoxOut(top=saved.top, right=saved.right, bottom=saved.bottom, left=saved.left),
         stored_bytes=saved.stored_bytes,
         matches=saved.matches,
+        selfies=saved.selfies,
     )
 
 
-def photo_urls(photo_id: int) -> tuple[str, str]:
-    """Gateway routes that check, per request, that the caller may see the photo."""
-    return f"/api/photos/{photo_id}/display", f"/api/photos/{photo_id}/thumbnail"
+def photo_links(photo_id: int) -> dict[str, str]:
+    """``url`` and ``thumbnail_url``: gateway routes that check, per request, that the
+    caller may see the photo."""
+    return {
+        "url": f"/api/photos/{photo_id}/display",
+        "thumbnail_url": f"/api/photos/{photo_id}/thumbnail",
+    }

@@ -93,6 +93,8 @@ async def event_stats(
         photos=progress_out(stats.photos),
         faces=stats.faces,
         matches=stats.matches,
+        suggestions=stats.suggestions,
+        missed_photos=stats.missed_photos,
     )
 
 

@@ -28,7 +28,7 @@ const ERROR_TEXT = {
   invalid_credentials: "Wrong username or password.",
   too_many_attempts: "Too many failed attempts. Please wait before trying again.",
   rate_limited: "Too many requests from this device. Please wait a moment.",
-  too_many_selfies: "Your previous selfie is still being checked. Please wait a moment.",
+  selfie_in_progress: "Your previous selfie is still being checked. Please wait a moment.",
   invalid_token: "Your session expired. Please log in again.",
   missing_token: "Please log in first.",
   invalid_role: "This account cannot do that.",
@@ -52,6 +52,11 @@ const ERROR_TEXT = {
   invalid_photo_count: "Send between one and fifty photos at a time.",
   invalid_image_request: "That photo cannot be shown.",
   photo_not_found: "That photo is no longer available.",
+  // "Is this you?", "Not me", "Missing a photo?"
+  suggestion_not_found: "That suggestion is no longer open. Reload the page.",
+  invalid_answer: "Answer with \"That's me\" or \"Not me\".",
+  too_many_selfies: "You already have 3 selfies. Upload one without \"add\" to start over.",
+  too_many_missed_photos: "You have flagged as many photos as you can.",
   original_missing: "The uploaded file was lost before it could be processed. Upload it again.",
   processing_timed_out: "Processing this photo took too long, several times. Try a smaller copy.",
   // events

@@ -1,10 +1,13 @@
 // Attendee page: join (event code or invite link), selfie upload, "Your photos"
 // (newest first, load more, new matches polled while the page is visible),
-// log out and delete my data.
+// log out and delete my data. "Is this you?", "Not me" and "Missing a photo?" are
+// in suggestions.js.
 "use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
+  // The maybe tier and its answers live in suggestions.js; they talk through events.
+  const tell = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
   const codeInput = $("event-code"), codeHint = $("event-code-hint");
   const userInput = $("username"), userHint = $("username-hint");
   const passInput = $("password");
@@ -122,6 +125,7 @@
     if (!file) return setStatus(selfieStatus, "Choose a photo first.", "bad");
     const form = new FormData();
     form.append("file", file);
+    if ($("selfie-add").checked) form.append("add", "true");
     $("upload").disabled = true;
     setStatus(selfieStatus, "Uploading and looking for your face...");
     try {
@@ -131,6 +135,7 @@
       // A new selfie replaces every match: show the list afresh.
       resetPhotos();
       loadMore();
+      tell("findme:selfie");
     } catch (err) {
       if (!expired(err)) setStatus(selfieStatus, err.friendly, "bad");
     } finally {
@@ -259,6 +264,13 @@
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) pollNewest();
   });
+  // suggestions.js: an answer made a match, or "Not me" took one away.
+  document.addEventListener("findme:matched", pollNewest);
+  document.addEventListener("findme:unmatched", ({ detail: photoId }) => {
+    if (shown.has(photoId)) shown.get(photoId).remove();
+    shown.delete(photoId);
+    showCount();
+  });
   moreButton.addEventListener("click", loadMore);
 
   // -- photo viewer --------------------------------------------------------------------
@@ -267,6 +279,7 @@
   let viewerUrl = null;
 
   async function openViewer(item, taken) {
+    tell("findme:viewer", item);
     $("viewer-title").textContent = `Photo matched ${taken}`;
     viewerImage.alt = "Loading...";
     viewerImage.removeAttribute("src");
@@ -328,6 +341,7 @@
     const signedIn = Boolean(session);
     $("account").hidden = signedIn || !$("invite").hidden;
     $("signed-in").hidden = $("selfie").hidden = $("photos").hidden = !signedIn;
+    tell("findme:session", signedIn ? session.token : null);
     if (!signedIn) return;
     $("who").textContent = session.username;
     if (!shown.size) loadMore();

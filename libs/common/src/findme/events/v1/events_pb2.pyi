@@ -18,12 +18,21 @@ class ViewerRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     VIEWER_ROLE_UNSPECIFIED: _ClassVar[ViewerRole]
     VIEWER_ROLE_ATTENDEE: _ClassVar[ViewerRole]
     VIEWER_ROLE_ORGANIZER: _ClassVar[ViewerRole]
+
+class Answer(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ANSWER_UNSPECIFIED: _ClassVar[Answer]
+    ANSWER_ME: _ClassVar[Answer]
+    ANSWER_NOT_ME: _ClassVar[Answer]
 IMAGE_KIND_UNSPECIFIED: ImageKind
 IMAGE_KIND_DISPLAY: ImageKind
 IMAGE_KIND_THUMBNAIL: ImageKind
 VIEWER_ROLE_UNSPECIFIED: ViewerRole
 VIEWER_ROLE_ATTENDEE: ViewerRole
 VIEWER_ROLE_ORGANIZER: ViewerRole
+ANSWER_UNSPECIFIED: Answer
+ANSWER_ME: Answer
+ANSWER_NOT_ME: Answer
 
 class CreateOrganizerRequest(_message.Message):
     __slots__ = ("email", "password_hash")
@@ -182,24 +191,28 @@ class FaceBox(_message.Message):
     def __init__(self, top: _Optional[int] = ..., right: _Optional[int] = ..., bottom: _Optional[int] = ..., left: _Optional[int] = ...) -> None: ...
 
 class SaveSelfieRequest(_message.Message):
-    __slots__ = ("attendee_id", "jpeg", "encoding", "face")
+    __slots__ = ("attendee_id", "jpeg", "encoding", "face", "add")
     ATTENDEE_ID_FIELD_NUMBER: _ClassVar[int]
     JPEG_FIELD_NUMBER: _ClassVar[int]
     ENCODING_FIELD_NUMBER: _ClassVar[int]
     FACE_FIELD_NUMBER: _ClassVar[int]
+    ADD_FIELD_NUMBER: _ClassVar[int]
     attendee_id: int
     jpeg: bytes
     encoding: _containers.RepeatedScalarFieldContainer[float]
     face: FaceBox
-    def __init__(self, attendee_id: _Optional[int] = ..., jpeg: _Optional[bytes] = ..., encoding: _Optional[_Iterable[float]] = ..., face: _Optional[_Union[FaceBox, _Mapping]] = ...) -> None: ...
+    add: bool
+    def __init__(self, attendee_id: _Optional[int] = ..., jpeg: _Optional[bytes] = ..., encoding: _Optional[_Iterable[float]] = ..., face: _Optional[_Union[FaceBox, _Mapping]] = ..., add: _Optional[bool] = ...) -> None: ...
 
 class SaveSelfieResponse(_message.Message):
-    __slots__ = ("matches", "stored_bytes")
+    __slots__ = ("matches", "stored_bytes", "selfies")
     MATCHES_FIELD_NUMBER: _ClassVar[int]
     STORED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SELFIES_FIELD_NUMBER: _ClassVar[int]
     matches: int
     stored_bytes: int
-    def __init__(self, matches: _Optional[int] = ..., stored_bytes: _Optional[int] = ...) -> None: ...
+    selfies: int
+    def __init__(self, matches: _Optional[int] = ..., stored_bytes: _Optional[int] = ..., selfies: _Optional[int] = ...) -> None: ...
 
 class EventRef(_message.Message):
     __slots__ = ("organizer_id", "event_id")
@@ -256,18 +269,22 @@ class Progress(_message.Message):
     def __init__(self, pending: _Optional[int] = ..., processing: _Optional[int] = ..., done: _Optional[int] = ..., failed: _Optional[int] = ...) -> None: ...
 
 class EventStats(_message.Message):
-    __slots__ = ("attendees", "selfies", "photos", "faces", "matches")
+    __slots__ = ("attendees", "selfies", "photos", "faces", "matches", "suggestions", "missed_photos")
     ATTENDEES_FIELD_NUMBER: _ClassVar[int]
     SELFIES_FIELD_NUMBER: _ClassVar[int]
     PHOTOS_FIELD_NUMBER: _ClassVar[int]
     FACES_FIELD_NUMBER: _ClassVar[int]
     MATCHES_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTIONS_FIELD_NUMBER: _ClassVar[int]
+    MISSED_PHOTOS_FIELD_NUMBER: _ClassVar[int]
     attendees: int
     selfies: int
     photos: Progress
     faces: int
     matches: int
-    def __init__(self, attendees: _Optional[int] = ..., selfies: _Optional[int] = ..., photos: _Optional[_Union[Progress, _Mapping]] = ..., faces: _Optional[int] = ..., matches: _Optional[int] = ...) -> None: ...
+    suggestions: int
+    missed_photos: int
+    def __init__(self, attendees: _Optional[int] = ..., selfies: _Optional[int] = ..., photos: _Optional[_Union[Progress, _Mapping]] = ..., faces: _Optional[int] = ..., matches: _Optional[int] = ..., suggestions: _Optional[int] = ..., missed_photos: _Optional[int] = ...) -> None: ...
 
 class CreateInviteRequest(_message.Message):
     __slots__ = ("organizer_id", "event_id", "valid_for_seconds")
@@ -422,3 +439,75 @@ class DeleteAttendeeRequest(_message.Message):
 class DeleteAttendeeResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ListSuggestionsRequest(_message.Message):
+    __slots__ = ("attendee_id", "cursor", "limit")
+    ATTENDEE_ID_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    attendee_id: int
+    cursor: str
+    limit: int
+    def __init__(self, attendee_id: _Optional[int] = ..., cursor: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class SuggestedPhoto(_message.Message):
+    __slots__ = ("photo_id", "distance", "suggested_at")
+    PHOTO_ID_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    photo_id: int
+    distance: float
+    suggested_at: str
+    def __init__(self, photo_id: _Optional[int] = ..., distance: _Optional[float] = ..., suggested_at: _Optional[str] = ...) -> None: ...
+
+class ListSuggestionsResponse(_message.Message):
+    __slots__ = ("items", "next_cursor")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[SuggestedPhoto]
+    next_cursor: str
+    def __init__(self, items: _Optional[_Iterable[_Union[SuggestedPhoto, _Mapping]]] = ..., next_cursor: _Optional[str] = ...) -> None: ...
+
+class AnswerSuggestionRequest(_message.Message):
+    __slots__ = ("attendee_id", "photo_id", "answer")
+    ATTENDEE_ID_FIELD_NUMBER: _ClassVar[int]
+    PHOTO_ID_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    attendee_id: int
+    photo_id: int
+    answer: Answer
+    def __init__(self, attendee_id: _Optional[int] = ..., photo_id: _Optional[int] = ..., answer: _Optional[_Union[Answer, str]] = ...) -> None: ...
+
+class AnswerSuggestionResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RejectMatchRequest(_message.Message):
+    __slots__ = ("attendee_id", "photo_id")
+    ATTENDEE_ID_FIELD_NUMBER: _ClassVar[int]
+    PHOTO_ID_FIELD_NUMBER: _ClassVar[int]
+    attendee_id: int
+    photo_id: int
+    def __init__(self, attendee_id: _Optional[int] = ..., photo_id: _Optional[int] = ...) -> None: ...
+
+class RejectMatchResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class MissedPhotoRef(_message.Message):
+    __slots__ = ("attendee_id", "photo_id")
+    ATTENDEE_ID_FIELD_NUMBER: _ClassVar[int]
+    PHOTO_ID_FIELD_NUMBER: _ClassVar[int]
+    attendee_id: int
+    photo_id: int
+    def __init__(self, attendee_id: _Optional[int] = ..., photo_id: _Optional[int] = ...) -> None: ...
+
+class MissedPhoto(_message.Message):
+    __slots__ = ("photo_id", "status", "found")
+    PHOTO_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    photo_id: int
+    status: str
+    found: bool
+    def __init__(self, photo_id: _Optional[int] = ..., status: _Optional[str] = ..., found: _Optional[bool] = ...) -> None: ...

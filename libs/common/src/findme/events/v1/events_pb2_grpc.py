@@ -89,6 +89,31 @@ class EventsServiceStub:
                 request_serializer=findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieRequest.SerializeToString,
                 response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieResponse.FromString,
                 _registered_method=True)
+        self.ListSuggestions = channel.unary_unary(
+                '/findme.events.v1.EventsService/ListSuggestions',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.ListSuggestionsRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.ListSuggestionsResponse.FromString,
+                _registered_method=True)
+        self.AnswerSuggestion = channel.unary_unary(
+                '/findme.events.v1.EventsService/AnswerSuggestion',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.AnswerSuggestionRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.AnswerSuggestionResponse.FromString,
+                _registered_method=True)
+        self.RejectMatch = channel.unary_unary(
+                '/findme.events.v1.EventsService/RejectMatch',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.RejectMatchRequest.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.RejectMatchResponse.FromString,
+                _registered_method=True)
+        self.FlagMissedPhoto = channel.unary_unary(
+                '/findme.events.v1.EventsService/FlagMissedPhoto',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.MissedPhotoRef.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.MissedPhoto.FromString,
+                _registered_method=True)
+        self.GetMissedPhoto = channel.unary_unary(
+                '/findme.events.v1.EventsService/GetMissedPhoto',
+                request_serializer=findme_dot_events_dot_v1_dot_events__pb2.MissedPhotoRef.SerializeToString,
+                response_deserializer=findme_dot_events_dot_v1_dot_events__pb2.MissedPhoto.FromString,
+                _registered_method=True)
         self.ListEvents = channel.unary_unary(
                 '/findme.events.v1.EventsService/ListEvents',
                 request_serializer=findme_dot_events_dot_v1_dot_events__pb2.ListEventsRequest.SerializeToString,
@@ -218,8 +243,47 @@ class EventsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SaveSelfie(self, request, context):
-        """Store (or replace) an attendee's selfie and recompute their matches.
+        """Store a selfie (replacing the attendee's others, or added to them: at most
+        three, else FAILED_PRECONDITION too_many_selfies) and re-derive their tiers.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSuggestions(self, request, context):
+        """The attendee's "maybe you?" tier, newest first, keyset-paginated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerSuggestion(self, request, context):
+        """"That's me" (the face becomes a match and a reference) or "not me" (never this
+        attendee's again). NOT_FOUND suggestion_not_found unless offered; a repeated
+        answer is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectMatch(self, request, context):
+        """"Not me" on a sure match: its face is never this attendee's again (another face
+        of the photo may still match). NOT_FOUND photo_not_found unless matched.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FlagMissedPhoto(self, request, context):
+        """"You missed me here": queue a closer look at a processed photo of the attendee's
+        event (once per photo). NOT_FOUND photo_not_found otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMissedPhoto(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -366,6 +430,31 @@ def add_EventsServiceServicer_to_server(servicer, server):
                     servicer.SaveSelfie,
                     request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieRequest.FromString,
                     response_serializer=findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieResponse.SerializeToString,
+            ),
+            'ListSuggestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSuggestions,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.ListSuggestionsRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.ListSuggestionsResponse.SerializeToString,
+            ),
+            'AnswerSuggestion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerSuggestion,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.AnswerSuggestionRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.AnswerSuggestionResponse.SerializeToString,
+            ),
+            'RejectMatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectMatch,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.RejectMatchRequest.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.RejectMatchResponse.SerializeToString,
+            ),
+            'FlagMissedPhoto': grpc.unary_unary_rpc_method_handler(
+                    servicer.FlagMissedPhoto,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.MissedPhotoRef.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.MissedPhoto.SerializeToString,
+            ),
+            'GetMissedPhoto': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMissedPhoto,
+                    request_deserializer=findme_dot_events_dot_v1_dot_events__pb2.MissedPhotoRef.FromString,
+                    response_serializer=findme_dot_events_dot_v1_dot_events__pb2.MissedPhoto.SerializeToString,
             ),
             'ListEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.ListEvents,
@@ -725,6 +814,141 @@ class EventsService:
             '/findme.events.v1.EventsService/SaveSelfie',
             findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieRequest.SerializeToString,
             findme_dot_events_dot_v1_dot_events__pb2.SaveSelfieResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSuggestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/ListSuggestions',
+            findme_dot_events_dot_v1_dot_events__pb2.ListSuggestionsRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.ListSuggestionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerSuggestion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/AnswerSuggestion',
+            findme_dot_events_dot_v1_dot_events__pb2.AnswerSuggestionRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.AnswerSuggestionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectMatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/RejectMatch',
+            findme_dot_events_dot_v1_dot_events__pb2.RejectMatchRequest.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.RejectMatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FlagMissedPhoto(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/FlagMissedPhoto',
+            findme_dot_events_dot_v1_dot_events__pb2.MissedPhotoRef.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.MissedPhoto.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMissedPhoto(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/findme.events.v1.EventsService/GetMissedPhoto',
+            findme_dot_events_dot_v1_dot_events__pb2.MissedPhotoRef.SerializeToString,
+            findme_dot_events_dot_v1_dot_events__pb2.MissedPhoto.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,7 +52,25 @@ class EventsServiceStub:
     GetAttendeeCredentials: _grpc.UnaryUnaryMultiCallable[_events_pb2.GetAttendeeCredentialsRequest, _events_pb2.Credentials]
     UpdateAttendeePasswordHash: _grpc.UnaryUnaryMultiCallable[_events_pb2.UpdatePasswordHashRequest, _events_pb2.UpdatePasswordHashResponse]
     SaveSelfie: _grpc.UnaryUnaryMultiCallable[_events_pb2.SaveSelfieRequest, _events_pb2.SaveSelfieResponse]
-    """Store (or replace) an attendee's selfie and recompute their matches."""
+    """Store a selfie (replacing the attendee's others, or added to them: at most
+    three, else FAILED_PRECONDITION too_many_selfies) and re-derive their tiers.
+    """
+    ListSuggestions: _grpc.UnaryUnaryMultiCallable[_events_pb2.ListSuggestionsRequest, _events_pb2.ListSuggestionsResponse]
+    """The attendee's "maybe you?" tier, newest first, keyset-paginated."""
+    AnswerSuggestion: _grpc.UnaryUnaryMultiCallable[_events_pb2.AnswerSuggestionRequest, _events_pb2.AnswerSuggestionResponse]
+    """"That's me" (the face becomes a match and a reference) or "not me" (never this
+    attendee's again). NOT_FOUND suggestion_not_found unless offered; a repeated
+    answer is a no-op.
+    """
+    RejectMatch: _grpc.UnaryUnaryMultiCallable[_events_pb2.RejectMatchRequest, _events_pb2.RejectMatchResponse]
+    """"Not me" on a sure match: its face is never this attendee's again (another face
+    of the photo may still match). NOT_FOUND photo_not_found unless matched.
+    """
+    FlagMissedPhoto: _grpc.UnaryUnaryMultiCallable[_events_pb2.MissedPhotoRef, _events_pb2.MissedPhoto]
+    """"You missed me here": queue a closer look at a processed photo of the attendee's
+    event (once per photo). NOT_FOUND photo_not_found otherwise.
+    """
+    GetMissedPhoto: _grpc.UnaryUnaryMultiCallable[_events_pb2.MissedPhotoRef, _events_pb2.MissedPhoto]
     ListEvents: _grpc.UnaryUnaryMultiCallable[_events_pb2.ListEventsRequest, _events_pb2.ListEventsResponse]
     """Organizer-only calls take (organizer_id, event_id); an event of another
     organizer is NOT_FOUND event_not_found, exactly like a missing one.
@@ -100,7 +118,25 @@ class EventsServiceAsyncStub(EventsServiceStub):
     GetAttendeeCredentials: _aio.UnaryUnaryMultiCallable[_events_pb2.GetAttendeeCredentialsRequest, _events_pb2.Credentials]  # type: ignore[assignment]
     UpdateAttendeePasswordHash: _aio.UnaryUnaryMultiCallable[_events_pb2.UpdatePasswordHashRequest, _events_pb2.UpdatePasswordHashResponse]  # type: ignore[assignment]
     SaveSelfie: _aio.UnaryUnaryMultiCallable[_events_pb2.SaveSelfieRequest, _events_pb2.SaveSelfieResponse]  # type: ignore[assignment]
-    """Store (or replace) an attendee's selfie and recompute their matches."""
+    """Store a selfie (replacing the attendee's others, or added to them: at most
+    three, else FAILED_PRECONDITION too_many_selfies) and re-derive their tiers.
+    """
+    ListSuggestions: _aio.UnaryUnaryMultiCallable[_events_pb2.ListSuggestionsRequest, _events_pb2.ListSuggestionsResponse]  # type: ignore[assignment]
+    """The attendee's "maybe you?" tier, newest first, keyset-paginated."""
+    AnswerSuggestion: _aio.UnaryUnaryMultiCallable[_events_pb2.AnswerSuggestionRequest, _events_pb2.AnswerSuggestionResponse]  # type: ignore[assignment]
+    """"That's me" (the face becomes a match and a reference) or "not me" (never this
+    attendee's again). NOT_FOUND suggestion_not_found unless offered; a repeated
+    answer is a no-op.
+    """
+    RejectMatch: _aio.UnaryUnaryMultiCallable[_events_pb2.RejectMatchRequest, _events_pb2.RejectMatchResponse]  # type: ignore[assignment]
+    """"Not me" on a sure match: its face is never this attendee's again (another face
+    of the photo may still match). NOT_FOUND photo_not_found unless matched.
+    """
+    FlagMissedPhoto: _aio.UnaryUnaryMultiCallable[_events_pb2.MissedPhotoRef, _events_pb2.MissedPhoto]  # type: ignore[assignment]
+    """"You missed me here": queue a closer look at a processed photo of the attendee's
+    event (once per photo). NOT_FOUND photo_not_found otherwise.
+    """
+    GetMissedPhoto: _aio.UnaryUnaryMultiCallable[_events_pb2.MissedPhotoRef, _events_pb2.MissedPhoto]  # type: ignore[assignment]
     ListEvents: _aio.UnaryUnaryMultiCallable[_events_pb2.ListEventsRequest, _events_pb2.ListEventsResponse]  # type: ignore[assignment]
     """Organizer-only calls take (organizer_id, event_id); an event of another
     organizer is NOT_FOUND event_not_found, exactly like a missing one.
@@ -211,7 +247,55 @@ class EventsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _events_pb2.SaveSelfieRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_events_pb2.SaveSelfieResponse, _abc.Awaitable[_events_pb2.SaveSelfieResponse]]:
-        """Store (or replace) an attendee's selfie and recompute their matches."""
+        """Store a selfie (replacing the attendee's others, or added to them: at most
+        three, else FAILED_PRECONDITION too_many_selfies) and re-derive their tiers.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSuggestions(
+        self,
+        request: _events_pb2.ListSuggestionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_events_pb2.ListSuggestionsResponse, _abc.Awaitable[_events_pb2.ListSuggestionsResponse]]:
+        """The attendee's "maybe you?" tier, newest first, keyset-paginated."""
+
+    @_abc_1.abstractmethod
+    def AnswerSuggestion(
+        self,
+        request: _events_pb2.AnswerSuggestionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_events_pb2.AnswerSuggestionResponse, _abc.Awaitable[_events_pb2.AnswerSuggestionResponse]]:
+        """"That's me" (the face becomes a match and a reference) or "not me" (never this
+        attendee's again). NOT_FOUND suggestion_not_found unless offered; a repeated
+        answer is a no-op.
+        """
+
+    @_abc_1.abstractmethod
+    def RejectMatch(
+        self,
+        request: _events_pb2.RejectMatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_events_pb2.RejectMatchResponse, _abc.Awaitable[_events_pb2.RejectMatchResponse]]:
+        """"Not me" on a sure match: its face is never this attendee's again (another face
+        of the photo may still match). NOT_FOUND photo_not_found unless matched.
+        """
+
+    @_abc_1.abstractmethod
+    def FlagMissedPhoto(
+        self,
+        request: _events_pb2.MissedPhotoRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_events_pb2.MissedPhoto, _abc.Awaitable[_events_pb2.MissedPhoto]]:
+        """"You missed me here": queue a closer look at a processed photo of the attendee's
+        event (once per photo). NOT_FOUND photo_not_found otherwise.
+        """
+
+    @_abc_1.abstractmethod
+    def GetMissedPhoto(
+        self,
+        request: _events_pb2.MissedPhotoRef,
+        context: _ServicerContext,
+    ) -> _typing.Union[_events_pb2.MissedPhoto, _abc.Awaitable[_events_pb2.MissedPhoto]]: ...
 
     @_abc_1.abstractmethod
     def ListEvents(

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66indme/selfie/v1/selfie.proto\x12\x10\x66indme.selfie.v1\"C\n\x07\x46\x61\x63\x65\x42ox\x12\x0b\n\x03top\x18\x01 \x01(\x05\x12\r\n\x05right\x18\x02 \x01(\x05\x12\x0e\n\x06\x62ottom\x18\x03 \x01(\x05\x12\x0c\n\x04left\x18\x04 \x01(\x05\"%\n\x14ProcessSelfieRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\"\x90\x01\n\rSelfieQuality\x12\x15\n\rsource_format\x18\x01 \x01(\t\x12\x14\n\x0csource_width\x18\x02 \x01(\x05\x12\x15\n\rsource_height\x18\x03 \x01(\x05\x12\x12\n\nface_width\x18\x04 \x01(\x05\x12\x11\n\tupsampled\x18\x05 \x01(\x08\x12\x14\n\x0cjpeg_quality\x18\x06 \x01(\x05\"\xb1\x01\n\x15ProcessSelfieResponse\x12\x0c\n\x04jpeg\x18\x01 \x01(\x0c\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\x12\'\n\x04\x66\x61\x63\x65\x18\x04 \x01(\x0b\x32\x19.findme.selfie.v1.FaceBox\x12\x10\n\x08\x65ncoding\x18\x05 \x03(\x02\x12\x30\n\x07quality\x18\x06 \x01(\x0b\x32\x1f.findme.selfie.v1.SelfieQuality\"$\n\x13\x41nalyzePhotoRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\"H\n\x0c\x44\x65tectedFace\x12&\n\x03\x62ox\x18\x01 \x01(\x0b\x32\x19.findme.selfie.v1.FaceBox\x12\x10\n\x08\x65ncoding\x18\x02 \x03(\x02\"\xb9\x01\n\x14\x41nalyzePhotoResponse\x12\x14\n\x0c\x64isplay_jpeg\x18\x01 \x01(\x0c\x12\x15\n\rdisplay_width\x18\x02 \x01(\x05\x12\x16\n\x0e\x64isplay_height\x18\x03 \x01(\x05\x12\x16\n\x0ethumbnail_jpeg\x18\x04 \x01(\x0c\x12-\n\x05\x66\x61\x63\x65s\x18\x05 \x03(\x0b\x32\x1e.findme.selfie.v1.DetectedFace\x12\x15\n\rsource_format\x18\x06 \x01(\t2\xda\x01\n\rSelfieService\x12\x65\n\rProcessSelfie\x12&.findme.selfie.v1.ProcessSelfieRequest\x1a\'.findme.selfie.v1.ProcessSelfieResponse\"\x03\x90\x02\x01\x12\x62\n\x0c\x41nalyzePhoto\x12%.findme.selfie.v1.AnalyzePhotoRequest\x1a&.findme.selfie.v1.AnalyzePhotoResponse\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x66indme/selfie/v1/selfie.proto\x12\x10\x66indme.selfie.v1\"C\n\x07\x46\x61\x63\x65\x42ox\x12\x0b\n\x03top\x18\x01 \x01(\x05\x12\r\n\x05right\x18\x02 \x01(\x05\x12\x0e\n\x06\x62ottom\x18\x03 \x01(\x05\x12\x0c\n\x04left\x18\x04 \x01(\x05\"%\n\x14ProcessSelfieRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\"\x90\x01\n\rSelfieQuality\x12\x15\n\rsource_format\x18\x01 \x01(\t\x12\x14\n\x0csource_width\x18\x02 \x01(\x05\x12\x15\n\rsource_height\x18\x03 \x01(\x05\x12\x12\n\nface_width\x18\x04 \x01(\x05\x12\x11\n\tupsampled\x18\x05 \x01(\x08\x12\x14\n\x0cjpeg_quality\x18\x06 \x01(\x05\"\xb1\x01\n\x15ProcessSelfieResponse\x12\x0c\n\x04jpeg\x18\x01 \x01(\x0c\x12\r\n\x05width\x18\x02 \x01(\x05\x12\x0e\n\x06height\x18\x03 \x01(\x05\x12\'\n\x04\x66\x61\x63\x65\x18\x04 \x01(\x0b\x32\x19.findme.selfie.v1.FaceBox\x12\x10\n\x08\x65ncoding\x18\x05 \x03(\x02\x12\x30\n\x07quality\x18\x06 \x01(\x0b\x32\x1f.findme.selfie.v1.SelfieQuality\"$\n\x13\x41nalyzePhotoRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\"H\n\x0c\x44\x65tectedFace\x12&\n\x03\x62ox\x18\x01 \x01(\x0b\x32\x19.findme.selfie.v1.FaceBox\x12\x10\n\x08\x65ncoding\x18\x02 \x03(\x02\"\xb9\x01\n\x14\x41nalyzePhotoResponse\x12\x14\n\x0c\x64isplay_jpeg\x18\x01 \x01(\x0c\x12\x15\n\rdisplay_width\x18\x02 \x01(\x05\x12\x16\n\x0e\x64isplay_height\x18\x03 \x01(\x05\x12\x16\n\x0ethumbnail_jpeg\x18\x04 \x01(\x0c\x12-\n\x05\x66\x61\x63\x65s\x18\x05 \x03(\x0b\x32\x1e.findme.selfie.v1.DetectedFace\x12\x15\n\rsource_format\x18\x06 \x01(\t\"\"\n\x11LookCloserRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\"r\n\x12LookCloserResponse\x12-\n\x05\x66\x61\x63\x65s\x18\x01 \x03(\x0b\x32\x1e.findme.selfie.v1.DetectedFace\x12\x15\n\rdisplay_width\x18\x02 \x01(\x05\x12\x16\n\x0e\x64isplay_height\x18\x03 \x01(\x05\x32\xb8\x02\n\rSelfieService\x12\x65\n\rProcessSelfie\x12&.findme.selfie.v1.ProcessSelfieRequest\x1a\'.findme.selfie.v1.ProcessSelfieResponse\"\x03\x90\x02\x01\x12\x62\n\x0c\x41nalyzePhoto\x12%.findme.selfie.v1.AnalyzePhotoRequest\x1a&.findme.selfie.v1.AnalyzePhotoResponse\"\x03\x90\x02\x01\x12\\\n\nLookCloser\x12#.findme.selfie.v1.LookCloserRequest\x1a$.findme.selfie.v1.LookCloserResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SELFIESERVICE'].methods_by_name['ProcessSelfie']._serialized_options = b'\220\002\001'
   _globals['_SELFIESERVICE'].methods_by_name['AnalyzePhoto']._loaded_options = None
   _globals['_SELFIESERVICE'].methods_by_name['AnalyzePhoto']._serialized_options = b'\220\002\001'
+  _globals['_SELFIESERVICE'].methods_by_name['LookCloser']._loaded_options = None
+  _globals['_SELFIESERVICE'].methods_by_name['LookCloser']._serialized_options = b'\220\002\001'
   _globals['_FACEBOX']._serialized_start=51
   _globals['_FACEBOX']._serialized_end=118
   _globals['_PROCESSSELFIEREQUEST']._serialized_start=120
@@ -49,6 +51,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DETECTEDFACE']._serialized_end=596
   _globals['_ANALYZEPHOTORESPONSE']._serialized_start=599
   _globals['_ANALYZEPHOTORESPONSE']._serialized_end=784
-  _globals['_SELFIESERVICE']._serialized_start=787
-  _globals['_SELFIESERVICE']._serialized_end=1005
+  _globals['_LOOKCLOSERREQUEST']._serialized_start=786
+  _globals['_LOOKCLOSERREQUEST']._serialized_end=820
+  _globals['_LOOKCLOSERRESPONSE']._serialized_start=822
+  _globals['_LOOKCLOSERRESPONSE']._serialized_end=936
+  _globals['_SELFIESERVICE']._serialized_start=939
+  _globals['_SELFIESERVICE']._serialized_end=1251
 # @@protoc_insertion_point(module_scope)

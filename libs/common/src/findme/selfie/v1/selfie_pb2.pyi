@@ -85,3 +85,19 @@ class AnalyzePhotoResponse(_message.Message):
     faces: _containers.RepeatedCompositeFieldContainer[DetectedFace]
     source_format: str
     def __init__(self, display_jpeg: _Optional[bytes] = ..., display_width: _Optional[int] = ..., display_height: _Optional[int] = ..., thumbnail_jpeg: _Optional[bytes] = ..., faces: _Optional[_Iterable[_Union[DetectedFace, _Mapping]]] = ..., source_format: _Optional[str] = ...) -> None: ...
+
+class LookCloserRequest(_message.Message):
+    __slots__ = ("image",)
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    image: bytes
+    def __init__(self, image: _Optional[bytes] = ...) -> None: ...
+
+class LookCloserResponse(_message.Message):
+    __slots__ = ("faces", "display_width", "display_height")
+    FACES_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_WIDTH_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    faces: _containers.RepeatedCompositeFieldContainer[DetectedFace]
+    display_width: int
+    display_height: int
+    def __init__(self, faces: _Optional[_Iterable[_Union[DetectedFace, _Mapping]]] = ..., display_width: _Optional[int] = ..., display_height: _Optional[int] = ...) -> None: ...

@@ -39,12 +39,20 @@ class SelfieServiceStub:
     def __new__(cls, channel: _aio.Channel) -> SelfieServiceAsyncStub: ...
     ProcessSelfie: _grpc.UnaryUnaryMultiCallable[_selfie_pb2.ProcessSelfieRequest, _selfie_pb2.ProcessSelfieResponse]
     AnalyzePhoto: _grpc.UnaryUnaryMultiCallable[_selfie_pb2.AnalyzePhotoRequest, _selfie_pb2.AnalyzePhotoResponse]
+    LookCloser: _grpc.UnaryUnaryMultiCallable[_selfie_pb2.LookCloserRequest, _selfie_pb2.LookCloserResponse]
+    """A closer look at an event photo someone says they were missed in: a larger
+    copy, in overlapping tiles, at upsample 2. Seconds of CPU; same worker pool.
+    """
 
 @_typing.type_check_only
 class SelfieServiceAsyncStub(SelfieServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ProcessSelfie: _aio.UnaryUnaryMultiCallable[_selfie_pb2.ProcessSelfieRequest, _selfie_pb2.ProcessSelfieResponse]  # type: ignore[assignment]
     AnalyzePhoto: _aio.UnaryUnaryMultiCallable[_selfie_pb2.AnalyzePhotoRequest, _selfie_pb2.AnalyzePhotoResponse]  # type: ignore[assignment]
+    LookCloser: _aio.UnaryUnaryMultiCallable[_selfie_pb2.LookCloserRequest, _selfie_pb2.LookCloserResponse]  # type: ignore[assignment]
+    """A closer look at an event photo someone says they were missed in: a larger
+    copy, in overlapping tiles, at upsample 2. Seconds of CPU; same worker pool.
+    """
 
 class SelfieServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -60,5 +68,15 @@ class SelfieServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _selfie_pb2.AnalyzePhotoRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_selfie_pb2.AnalyzePhotoResponse, _abc.Awaitable[_selfie_pb2.AnalyzePhotoResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def LookCloser(
+        self,
+        request: _selfie_pb2.LookCloserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_selfie_pb2.LookCloserResponse, _abc.Awaitable[_selfie_pb2.LookCloserResponse]]:
+        """A closer look at an event photo someone says they were missed in: a larger
+        copy, in overlapping tiles, at upsample 2. Seconds of CPU; same worker pool.
+        """
 
 def add_SelfieServiceServicer_to_server(servicer: SelfieServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
