@@ -113,7 +113,8 @@ def test_events_queue_requeue_rematch_retention_and_purge(
     assert admin(stack, "rematch", str(event_id)) == {"references": 1, "matches": 1}
     retention = admin(stack, "retention")
     # Nothing here is old enough.
-    assert retention == {"matches": 0, "selfies": 0, "faces": 0, "failed_photos": 0}
+    assert set(retention) >= {"matches", "selfies", "faces", "failed_photos", "references"}
+    assert set(retention.values()) == {0}
 
     assert admin(stack, "purge-event", str(event_id), local=True) == {"purged": event_id}
     mine = client.get("/api/events", headers=organizer.headers).json()["events"]
