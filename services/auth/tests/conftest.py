@@ -57,6 +57,7 @@ def make_settings(
             "redis_url": redis_url,
             "host": "127.0.0.1",
             "port": 0,
+            "metrics_port": 0,
         }
         values.update(overrides)
         return AuthSettings(**values)

@@ -37,7 +37,7 @@ PASSWORD = "correct horse battery"
 async def events_target(fresh_database_url: str, redis_url: str) -> AsyncIterator[str]:
     await migrate.upgrade(fresh_database_url)
     service = build_events(
-        EventsSettings(database_url=fresh_database_url, redis_url=redis_url, port=0)
+        EventsSettings(database_url=fresh_database_url, redis_url=redis_url, port=0, metrics_port=0)
     )
     started = await start(service)
     yield f"dns:///127.0.0.1:{started.port}"

@@ -48,7 +48,9 @@ class Throttles:
 
     def open(self, policy: ThrottlePolicy = POLICY) -> LoginThrottle:
         if self.backend == "redis":
-            throttle = LoginThrottle.from_url(self.redis_url, policy, timeout=0.5, retry_after=5)
+            # A generous timeout: on a loaded machine a slow answer must not send some
+            # of a burst's charges to the memory fallback (its own allowance).
+            throttle = LoginThrottle.from_url(self.redis_url, policy, timeout=5.0, retry_after=5)
         else:
             # Nothing listens there: every call falls back to memory, on our clock.
             down = f"redis://127.0.0.1:{free_port()}/0"

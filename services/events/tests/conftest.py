@@ -71,7 +71,7 @@ def settings(database_url: str, redis_url: str) -> EventsSettings:
 
 @pytest.fixture
 async def events_server(settings: EventsSettings) -> AsyncIterator[RunningServer]:
-    service = build(settings.model_copy(update={"port": 0}))
+    service = build(settings.model_copy(update={"port": 0, "metrics_port": 0}))
     started = await start(service)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{started.port}")
     yield RunningServer(

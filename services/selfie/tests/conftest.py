@@ -32,7 +32,8 @@ class RunningSelfie:
 @asynccontextmanager
 async def running_selfie(**overrides: object) -> AsyncIterator[RunningSelfie]:
     """The service as ``serve`` builds it (pool started first), on a free loopback port."""
-    settings = SelfieSettings(host="127.0.0.1", port=0, **overrides)  # type: ignore[arg-type]
+    values: dict[str, object] = {"host": "127.0.0.1", "port": 0, "metrics_port": 0, **overrides}
+    settings = SelfieSettings(**values)  # type: ignore[arg-type]
     service = build(settings)
     started = await start(service)
     channel = grpc.aio.insecure_channel(

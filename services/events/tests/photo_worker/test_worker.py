@@ -32,7 +32,7 @@ from ..support import age_everything, count, event_data_for_retention, new_event
 
 @pytest.fixture(scope="module")
 async def selfie_target() -> AsyncIterator[str]:
-    service = build_selfie(SelfieSettings(port=0, workers=1))
+    service = build_selfie(SelfieSettings(port=0, metrics_port=0, workers=1))
     started = await start(service)
     yield f"127.0.0.1:{started.port}"
     await stop(service, started, None)
